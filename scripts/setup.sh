@@ -1,0 +1,66 @@
+#!/bin/sh
+# Install every Debian 12 package gst-prune needs to build, run and test.
+#
+# Usage: scripts/setup.sh [--dry-run]
+#
+# Safe to run again: packages already present are left as they are.
+# Needs root for apt-get; as another user it re-runs itself through sudo
+# when sudo exists, and otherwise says what to run.
+set -eu
+
+# Build: compiler, Meson, GStreamer headers (core, base, check, RTSP server).
+BUILD="g++ meson ninja-build pkg-config git
+libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
+libgstrtspserver-1.0-dev"
+# Run: the GStreamer tools and plugins the elements and pipelines use
+# (x264enc is in -ugly, avdec_h264 in -libav, mp4mux in -good, the
+# clock and time overlays in -x, which needs a font).
+RUN="gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
+gstreamer1.0-x fonts-dejavu-core"
+# Test and CI: real ffmpeg/ffprobe, valgrind, the formatter, Python bindings.
+TEST="ffmpeg valgrind clang-format python3 python3-gi python3-gst-1.0
+gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 procps"
+
+PACKAGES=$(echo $BUILD $RUN $TEST)
+
+if [ "${1:-}" = "--dry-run" ]; then
+  echo "$PACKAGES"
+  exit 0
+fi
+if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
+  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+  exit 0
+fi
+
+if [ "$(id -u)" != 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    echo "setup: not root; re-running through sudo to install Debian packages" >&2
+    exec sudo "$0" "$@"
+  fi
+  echo "setup: installing Debian packages needs root, and sudo is not installed." >&2
+  echo "setup: as root, run:  apt-get update && apt-get install -y $PACKAGES" >&2
+  exit 1
+fi
+
+if ! grep -q 'bookworm\|VERSION_ID="12"' /etc/os-release 2>/dev/null; then
+  echo "setup: warning: this is not Debian 12 (bookworm); package names may differ" >&2
+fi
+
+# Skip apt entirely when everything is present (fast re-runs, offline machines).
+missing=""
+for p in $PACKAGES; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+    missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+  echo "setup: all $(echo $PACKAGES | wc -w) packages already installed"
+  exit 0
+fi
+
+echo "setup: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing
+echo "setup: done"
