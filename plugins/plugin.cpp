@@ -32,22 +32,24 @@
 #include "segmentsink/gstsegmentsink.h"
 #endif
 
-static gboolean plugin_init(GstPlugin *plugin)
+static gboolean
+plugin_init (GstPlugin *plugin)
 {
   gboolean ok = TRUE;
   (void)plugin; /* unused while no element is built */
 #ifdef HAVE_STATICGATE
-  ok &= GST_ELEMENT_REGISTER(staticgate, plugin);
+  ok &= GST_ELEMENT_REGISTER (staticgate, plugin);
 #endif
 #ifdef HAVE_BEATDETECT
-  ok &= GST_ELEMENT_REGISTER(beatdetect, plugin);
+  ok &= GST_ELEMENT_REGISTER (beatdetect, plugin);
 #endif
 #ifdef HAVE_SEGMENTSINK
-  ok &= GST_ELEMENT_REGISTER(segmentsink, plugin);
+  ok &= GST_ELEMENT_REGISTER (segmentsink, plugin);
 #endif
   return ok;
 }
 
-GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, prune,
-                  "Live stream pruning: static gate, beat tracker, segment sink", plugin_init,
-                  VERSION, GST_LICENSE, GST_PACKAGE_NAME, GST_PACKAGE_ORIGIN)
+GST_PLUGIN_DEFINE (GST_VERSION_MAJOR, GST_VERSION_MINOR, prune,
+                   "Live stream pruning for camera and media streams",
+                   plugin_init, VERSION, GST_LICENSE, GST_PACKAGE_NAME,
+                   GST_PACKAGE_ORIGIN)

@@ -81,18 +81,26 @@ enum class LockState { Searching, Locked, Lost };
  * "gate" (prune-segment-end or -start), "beats", "split-now" (action
  * signal), "eos", "stop" (the element left PAUSED while the file was
  * open). */
-enum class SplitReason { MaxSizeTime, MaxSizeBytes, Gate, Beats, SplitNow, Eos, Stop };
+enum class SplitReason {
+  MaxSizeTime,
+  MaxSizeBytes,
+  Gate,
+  Beats,
+  SplitNow,
+  Eos,
+  Stop
+};
 
 /* Why segmentsink deleted a finished file: "max-files", "max-total-bytes",
  * "max-age". */
 enum class DeleteReason { MaxFiles, MaxTotalBytes, MaxAge };
 
 /* String form of an enumeration value, e.g. "keep-alive". */
-GST_PRUNE_API const char *to_string(GateReason v);
-GST_PRUNE_API const char *to_string(GateState v);
-GST_PRUNE_API const char *to_string(LockState v);
-GST_PRUNE_API const char *to_string(SplitReason v);
-GST_PRUNE_API const char *to_string(DeleteReason v);
+GST_PRUNE_API const char *to_string (GateReason v);
+GST_PRUNE_API const char *to_string (GateState v);
+GST_PRUNE_API const char *to_string (LockState v);
+GST_PRUNE_API const char *to_string (SplitReason v);
+GST_PRUNE_API const char *to_string (DeleteReason v);
 
 /* ---------------------------------------------------------------------- */
 /* Parse results                                                           */
@@ -102,20 +110,21 @@ struct ParseError {
 };
 
 /* A parsed value or the reason it could not be parsed. */
-template <typename T> class Parsed {
+template<typename T>
+class Parsed {
 public:
-  Parsed(T value) : v_(std::move(value)) {}
-  Parsed(ParseError error) : v_(std::move(error)) {}
+  Parsed (T value) : v_ (std::move (value)) {}
+  Parsed (ParseError error) : v_ (std::move (error)) {}
 
-  explicit operator bool() const { return v_.index() == 0; }
-  const T &value() const { return std::get<0>(v_); }
-  const T &operator*() const { return value(); }
-  const T *operator->() const { return &value(); }
+  explicit operator bool () const { return v_.index () == 0; }
+  const T &value () const { return std::get<0> (v_); }
+  const T &operator* () const { return value (); }
+  const T *operator->() const { return &value (); }
   /* Empty when parsing succeeded. */
-  const std::string &error() const
+  const std::string &error () const
   {
     static const std::string none;
-    return v_.index() == 1 ? std::get<1>(v_).message : none;
+    return v_.index () == 1 ? std::get<1> (v_).message : none;
   }
 
 private:
@@ -147,9 +156,10 @@ struct SegmentStart {
   guint index = 0;
   GateReason reason = GateReason::Motion;
 
-  bool operator==(const SegmentStart &) const = default;
-  GST_PRUNE_API GstStructure *to_structure() const;
-  GST_PRUNE_API static Parsed<SegmentStart> from_structure(const GstStructure *s);
+  bool operator== (const SegmentStart &) const = default;
+  GST_PRUNE_API GstStructure *to_structure () const;
+  GST_PRUNE_API static Parsed<SegmentStart>
+  from_structure (const GstStructure *s);
 };
 
 /**
@@ -178,9 +188,10 @@ struct SegmentEnd {
   GstClockTime duration = GST_CLOCK_TIME_NONE;
   GateReason reason = GateReason::Static;
 
-  bool operator==(const SegmentEnd &) const = default;
-  GST_PRUNE_API GstStructure *to_structure() const;
-  GST_PRUNE_API static Parsed<SegmentEnd> from_structure(const GstStructure *s);
+  bool operator== (const SegmentEnd &) const = default;
+  GST_PRUNE_API GstStructure *to_structure () const;
+  GST_PRUNE_API static Parsed<SegmentEnd>
+  from_structure (const GstStructure *s);
 };
 
 /**
@@ -211,9 +222,9 @@ struct Beat {
   LockState lock_state = LockState::Searching;
   bool predicted = false;
 
-  bool operator==(const Beat &) const = default;
-  GST_PRUNE_API GstStructure *to_structure() const;
-  GST_PRUNE_API static Parsed<Beat> from_structure(const GstStructure *s);
+  bool operator== (const Beat &) const = default;
+  GST_PRUNE_API GstStructure *to_structure () const;
+  GST_PRUNE_API static Parsed<Beat> from_structure (const GstStructure *s);
 };
 
 /**
@@ -241,9 +252,9 @@ struct Gate {
   guint index = 0;
   GateReason reason = GateReason::Motion;
 
-  bool operator==(const Gate &) const = default;
-  GST_PRUNE_API GstStructure *to_structure() const;
-  GST_PRUNE_API static Parsed<Gate> from_structure(const GstStructure *s);
+  bool operator== (const Gate &) const = default;
+  GST_PRUNE_API GstStructure *to_structure () const;
+  GST_PRUNE_API static Parsed<Gate> from_structure (const GstStructure *s);
 };
 
 /**
@@ -268,9 +279,9 @@ struct Tempo {
   double confidence = 0.0;
   LockState lock_state = LockState::Searching;
 
-  bool operator==(const Tempo &) const = default;
-  GST_PRUNE_API GstStructure *to_structure() const;
-  GST_PRUNE_API static Parsed<Tempo> from_structure(const GstStructure *s);
+  bool operator== (const Tempo &) const = default;
+  GST_PRUNE_API GstStructure *to_structure () const;
+  GST_PRUNE_API static Parsed<Tempo> from_structure (const GstStructure *s);
 };
 
 /**
@@ -288,9 +299,10 @@ struct SegmentOpened {
   guint index = 0;
   GstClockTime running_time = GST_CLOCK_TIME_NONE;
 
-  bool operator==(const SegmentOpened &) const = default;
-  GST_PRUNE_API GstStructure *to_structure() const;
-  GST_PRUNE_API static Parsed<SegmentOpened> from_structure(const GstStructure *s);
+  bool operator== (const SegmentOpened &) const = default;
+  GST_PRUNE_API GstStructure *to_structure () const;
+  GST_PRUNE_API static Parsed<SegmentOpened>
+  from_structure (const GstStructure *s);
 };
 
 /**
@@ -315,9 +327,10 @@ struct SegmentClosed {
   guint64 bytes = 0;
   SplitReason reason = SplitReason::Eos;
 
-  bool operator==(const SegmentClosed &) const = default;
-  GST_PRUNE_API GstStructure *to_structure() const;
-  GST_PRUNE_API static Parsed<SegmentClosed> from_structure(const GstStructure *s);
+  bool operator== (const SegmentClosed &) const = default;
+  GST_PRUNE_API GstStructure *to_structure () const;
+  GST_PRUNE_API static Parsed<SegmentClosed>
+  from_structure (const GstStructure *s);
 };
 
 /**
@@ -338,9 +351,10 @@ struct SegmentDeleted {
   guint64 bytes = 0;
   DeleteReason reason = DeleteReason::MaxFiles;
 
-  bool operator==(const SegmentDeleted &) const = default;
-  GST_PRUNE_API GstStructure *to_structure() const;
-  GST_PRUNE_API static Parsed<SegmentDeleted> from_structure(const GstStructure *s);
+  bool operator== (const SegmentDeleted &) const = default;
+  GST_PRUNE_API GstStructure *to_structure () const;
+  GST_PRUNE_API static Parsed<SegmentDeleted>
+  from_structure (const GstStructure *s);
 };
 
 /**
@@ -359,50 +373,66 @@ struct PlaylistUpdated {
   guint entries = 0;
   GstClockTime duration = 0;
 
-  bool operator==(const PlaylistUpdated &) const = default;
-  GST_PRUNE_API GstStructure *to_structure() const;
-  GST_PRUNE_API static Parsed<PlaylistUpdated> from_structure(const GstStructure *s);
+  bool operator== (const PlaylistUpdated &) const = default;
+  GST_PRUNE_API GstStructure *to_structure () const;
+  GST_PRUNE_API static Parsed<PlaylistUpdated>
+  from_structure (const GstStructure *s);
 };
 
 /* ---------------------------------------------------------------------- */
 /* Events and messages                                                     */
 
 /* A new serialized custom downstream event carrying @v. */
-template <typename T> GstEvent *to_event(const T &v)
+template<typename T>
+GstEvent *
+to_event (const T &v)
 {
-  static_assert(T::kIsEvent, "this structure travels as a message, not an event");
-  return gst_event_new_custom(GST_EVENT_CUSTOM_DOWNSTREAM, v.to_structure());
+  static_assert (T::kIsEvent,
+                 "this structure travels as a message, not an event");
+  return gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, v.to_structure ());
 }
 
 /* A new element message from @src carrying @v. */
-template <typename T> GstMessage *to_message(const T &v, GstObject *src)
+template<typename T>
+GstMessage *
+to_message (const T &v, GstObject *src)
 {
-  static_assert(T::kIsMessage, "this structure travels as an event, not a message");
-  return gst_message_new_element(src, v.to_structure());
+  static_assert (T::kIsMessage,
+                 "this structure travels as an event, not a message");
+  return gst_message_new_element (src, v.to_structure ());
 }
 
 /* TRUE if @s is named like @T (cheap; no field checks). */
-template <typename T> bool has_name(const GstStructure *s)
+template<typename T>
+bool
+has_name (const GstStructure *s)
 {
-  return s != nullptr && gst_structure_has_name(s, T::kName);
+  return s != nullptr && gst_structure_has_name (s, T::kName);
 }
 
 /* Parse @event as @T: it must be a custom downstream event named T::kName. */
-template <typename T> Parsed<T> from_event(GstEvent *event)
+template<typename T>
+Parsed<T>
+from_event (GstEvent *event)
 {
-  static_assert(T::kIsEvent, "this structure travels as a message, not an event");
-  if (event == nullptr || GST_EVENT_TYPE(event) != GST_EVENT_CUSTOM_DOWNSTREAM)
-    return ParseError{std::string(T::kName) + ": not a custom downstream event"};
-  return T::from_structure(gst_event_get_structure(event));
+  static_assert (T::kIsEvent,
+                 "this structure travels as a message, not an event");
+  if (event == nullptr || GST_EVENT_TYPE (event) != GST_EVENT_CUSTOM_DOWNSTREAM)
+    return ParseError{std::string (T::kName) +
+                      ": not a custom downstream event"};
+  return T::from_structure (gst_event_get_structure (event));
 }
 
 /* Parse @msg as @T: it must be an element message named T::kName. */
-template <typename T> Parsed<T> from_message(GstMessage *msg)
+template<typename T>
+Parsed<T>
+from_message (GstMessage *msg)
 {
-  static_assert(T::kIsMessage, "this structure travels as an event, not a message");
-  if (msg == nullptr || GST_MESSAGE_TYPE(msg) != GST_MESSAGE_ELEMENT)
-    return ParseError{std::string(T::kName) + ": not an element message"};
-  return T::from_structure(gst_message_get_structure(msg));
+  static_assert (T::kIsMessage,
+                 "this structure travels as an event, not a message");
+  if (msg == nullptr || GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ELEMENT)
+    return ParseError{std::string (T::kName) + ": not an element message"};
+  return T::from_structure (gst_message_get_structure (msg));
 }
 
 } // namespace prune

@@ -11,7 +11,7 @@
 /* GST_PRUNE_API marks the symbols of libgstprune-1.0 that other code may
  * use; everything else is hidden (-fvisibility=hidden). */
 #if defined(BUILDING_GST_PRUNE)
-#define GST_PRUNE_API __attribute__((visibility("default")))
+#define GST_PRUNE_API __attribute__ ((visibility ("default")))
 #else
 #define GST_PRUNE_API
 #endif
