@@ -32,13 +32,19 @@ case $mode in
     # executable (or LD_PRELOAD, for gst-launch-1.0) provides.
     scripts/build.sh "$dir" -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
     supp="$root/tests/suppressions"
-    export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_odr_violation=0"
+    # Full unwinding on malloc: GLib has no frame pointers, and suppressions
+    # need whole stacks (tests/suppressions/lsan.supp).
+    export ASAN_OPTIONS="detect_leaks=1:fast_unwind_on_malloc=0:halt_on_error=1:detect_odr_violation=0"
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$supp/ubsan.supp"
     export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
     # Programs we do not build (gst-launch-1.0 in integration tests) get the
     # runtime preloaded through this variable; see tests/integration/lib.sh.
     PRUNE_SANITIZER_PRELOAD=$(gcc -print-file-name=libasan.so)
     export PRUNE_SANITIZER_PRELOAD
+    # The plugin scanner (a separate, uninstrumented program) needs it too.
+    PRUNE_REAL_PLUGIN_SCANNER=$(pkg-config --variable=pluginscannerdir gstreamer-1.0)/gst-plugin-scanner
+    export PRUNE_REAL_PLUGIN_SCANNER
+    export GST_PLUGIN_SCANNER_1_0="$supp/sanitizer-plugin-scanner.sh"
     set -- "$@" --no-suite lint
     ;;
   valgrind)
@@ -51,6 +57,9 @@ esac
 log=testlog.json
 [ $mode = valgrind ] && log=testlog-valgrind.json
 rm -f "$dir/meson-logs/$log"
+# Fresh registries: a plugin that once failed to load stays blacklisted in
+# a cached registry until the file changes.
+rm -f "$dir"/tests/*.registry
 status=0
 meson test -C "$dir" "$@" || status=$?
 
