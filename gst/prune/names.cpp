@@ -341,6 +341,33 @@ struct Fields<Gate> {
 };
 
 template<>
+struct Fields<Score> {
+  template<typename S, typename V>
+  static void each (S &x, V &v)
+  {
+    v ("timestamp", x.timestamp);
+    v ("stream-time", x.stream_time);
+    v ("running-time", x.running_time);
+    v ("score", x.score);
+    v ("motion", x.motion);
+    v ("changed-blocks", x.changed_blocks);
+    v ("active-blocks", x.active_blocks);
+    v ("noise-floor", x.noise_floor);
+    v ("open", x.open);
+  }
+  static std::string check (const Score &x)
+  {
+    return first_error ({in_unit_range ("score", x.score),
+                         (std::isfinite (x.noise_floor) && x.noise_floor >= 0.0)
+                             ? std::string ()
+                             : "'noise-floor' must be >= 0",
+                         x.changed_blocks <= x.active_blocks
+                             ? std::string ()
+                             : "'changed-blocks' exceeds 'active-blocks'"});
+  }
+};
+
+template<>
 struct Fields<Tempo> {
   template<typename S, typename V>
   static void each (S &x, V &v)
@@ -499,6 +526,7 @@ PRUNE_DEFINE_STRUCTURE (SegmentStart)
 PRUNE_DEFINE_STRUCTURE (SegmentEnd)
 PRUNE_DEFINE_STRUCTURE (Beat)
 PRUNE_DEFINE_STRUCTURE (Gate)
+PRUNE_DEFINE_STRUCTURE (Score)
 PRUNE_DEFINE_STRUCTURE (Tempo)
 PRUNE_DEFINE_STRUCTURE (SegmentOpened)
 PRUNE_DEFINE_STRUCTURE (SegmentClosed)

@@ -54,6 +54,7 @@ inline constexpr char kSegmentEnd[] = "prune-segment-end";
 inline constexpr char kBeat[] = "prune-beat";
 /* messages (element messages on the bus) */
 inline constexpr char kGate[] = "prune-gate";
+inline constexpr char kScore[] = "prune-score";
 inline constexpr char kTempo[] = "prune-tempo";
 inline constexpr char kSegmentOpened[] = "prune-segment-opened";
 inline constexpr char kSegmentClosed[] = "prune-segment-closed";
@@ -255,6 +256,39 @@ struct Gate {
   bool operator== (const Gate &) const = default;
   GST_PRUNE_API GstStructure *to_structure () const;
   GST_PRUNE_API static Parsed<Gate> from_structure (const GstStructure *s);
+};
+
+/**
+ * prune-score (message, from staticgate with post-scores=TRUE) for every
+ * analysed frame:
+ * @timestamp: #guint64 PTS of the frame
+ * @stream-time: #guint64 its stream time
+ * @running-time: #guint64 its running time
+ * @score: #gdouble changed-area fraction of the unmasked blocks, 0 to 1
+ * @motion: #gboolean the score reached min-area
+ * @changed-blocks: #guint blocks that changed
+ * @active-blocks: #guint blocks not masked (by the mask or the clock finder)
+ * @noise-floor: #gdouble median learned noise floor, luma levels, >= 0
+ * @open: #gboolean the gate is open after this frame
+ */
+struct Score {
+  static constexpr const char *kName = names::kScore;
+  static constexpr bool kIsEvent = false;
+  static constexpr bool kIsMessage = true;
+
+  GstClockTime timestamp = GST_CLOCK_TIME_NONE;
+  GstClockTime stream_time = GST_CLOCK_TIME_NONE;
+  GstClockTime running_time = GST_CLOCK_TIME_NONE;
+  double score = 0.0;
+  bool motion = false;
+  guint changed_blocks = 0;
+  guint active_blocks = 0;
+  double noise_floor = 0.0;
+  bool open = false;
+
+  bool operator== (const Score &) const = default;
+  GST_PRUNE_API GstStructure *to_structure () const;
+  GST_PRUNE_API static Parsed<Score> from_structure (const GstStructure *s);
 };
 
 /**

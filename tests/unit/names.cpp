@@ -55,6 +55,12 @@ sample (std::type_identity<Gate>)
           9 * GST_SECOND,    0.125,          2,
           GateReason::Motion};
 }
+Score
+sample (std::type_identity<Score>)
+{
+  return {GST_SECOND, 2 * GST_SECOND, 3 * GST_SECOND, 0.25, true, 30, 120, 1.5,
+          true};
+}
 Tempo
 sample (std::type_identity<Tempo>)
 {
@@ -91,8 +97,8 @@ sample ()
 }
 
 using AllTypes =
-    std::tuple<SegmentStart, SegmentEnd, Beat, Gate, Tempo, SegmentOpened,
-               SegmentClosed, SegmentDeleted, PlaylistUpdated>;
+    std::tuple<SegmentStart, SegmentEnd, Beat, Gate, Score, Tempo,
+               SegmentOpened, SegmentClosed, SegmentDeleted, PlaylistUpdated>;
 
 template<typename F>
 void
@@ -209,7 +215,7 @@ GST_START_TEST (test_names_are_distinct)
     fail_unless (g_str_has_prefix (T::kName, "prune-"), "%s", T::kName);
     fail_unless (seen.insert (T::kName).second, "%s used twice", T::kName);
   });
-  fail_unless_equals_int (seen.size (), 9);
+  fail_unless_equals_int (seen.size (), 10);
   fail_unless_equals_string (names::kSegmentStart, "prune-segment-start");
   fail_unless_equals_string (names::kPlaylistUpdated, "prune-playlist-updated");
 }
