@@ -29,6 +29,15 @@
  *   starts `post_roll` or more after the end of the last sustained-motion
  *   frame; that frame is not kept. Short runs (a clock tick, a decode
  *   glitch, a keyframe pulse) neither open the gate nor keep it open.
+ * - Strong motion: each motion frame also has a score (staticgate passes
+ *   the motion strength: how far the changed blocks exceed their
+ *   thresholds). A frame is *strong* when its score reaches 35 % of the
+ *   recent peak score (the peak fades with a 1 s time constant). Only strong
+ * frames of a sustained run restart the post-roll, and the pre-roll is counted
+ * from the run's first strong frame: the faint lead of a motion (a shadow ahead
+ * of a hand) and its fading tail (an object leaving the picture, water settling
+ * in a bottle) do not stretch the kept segment. With the default score of 1
+ * every motion frame is strong.
  * - Keep-alive: while closed, when `keep_alive` is non-zero and that long
  *   has passed since the last kept frame, one frame is kept on its own (a
  *   segment of one frame).
@@ -38,6 +47,9 @@
 
 #include <gst/gst.h>
 #include <gst/prune/prune-prelude.h>
+
+#include <utility>
+#include <vector>
 
 namespace prune {
 
@@ -74,7 +86,8 @@ public:
 
   /* One frame: start time @t, duration @duration (may be
    * GST_CLOCK_TIME_NONE: the last known or 40 ms is used), @motion. */
-  Step push (GstClockTime t, GstClockTime duration, bool motion);
+  Step push (GstClockTime t, GstClockTime duration, bool motion,
+             double score = 1.0);
 
   /* The stream ends: returns a closing step (closed = TRUE with end_time)
    * when the gate was open. */
@@ -91,6 +104,7 @@ public:
 
 private:
   GstClockTime run_gap (GstClockTime duration) const;
+  GstClockTime strong_start () const;
 
   Settings settings_;
   bool open_ = false;
@@ -100,7 +114,11 @@ private:
   GstClockTime last_kept_end_ = GST_CLOCK_TIME_NONE;
   GstClockTime first_seen_ = GST_CLOCK_TIME_NONE;
   GstClockTime last_duration_ = 40 * GST_MSECOND;
+  GstClockTime last_t_ = GST_CLOCK_TIME_NONE;
   GstClockTime hold_from_ = 0;
+  double peak_ = 0.0;
+  GstClockTime peak_time_ = GST_CLOCK_TIME_NONE;
+  std::vector<std::pair<GstClockTime, double>> run_scores_;
 };
 
 } // namespace prune

@@ -302,6 +302,54 @@ read_rows (const uint8_t *src, ptrdiff_t stride, int h, int out_h, int rpc,
   return rpc;
 }
 
+/* min (255, (sum + d/2) / d), in 32 bits when it fits (faster). */
+inline uint8_t
+scalar_divide (uint64_t sum, uint64_t d)
+{
+  const uint64_t n = sum + d / 2;
+  const uint64_t q = n <= UINT32_MAX && d <= UINT32_MAX
+                         ? static_cast<uint32_t> (n) / static_cast<uint32_t> (d)
+                         : n / d;
+  return static_cast<uint8_t> (std::min<uint64_t> (q, 255));
+}
+
+/* (restrict: lets the compiler vectorize) */
+void
+scalar_first_row (uint32_t *__restrict col, const uint8_t *__restrict row,
+                  int n)
+{
+  for (int j = 0; j < n; j++)
+    col[j] = row[j];
+}
+
+void
+scalar_add_row (uint32_t *__restrict col, const uint8_t *__restrict row, int n)
+{
+  for (int j = 0; j < n; j++)
+    col[j] += row[j];
+}
+
+template<int kBpp>
+void
+scalar_cells (const Plan &p, const uint32_t *col, int nrows, uint8_t *drow)
+{
+  uint64_t wt[kBpp];
+  for (int i = 0; i < kBpp; i++)
+    wt[i] = p.weight[i];
+  const int32_t *x0 = p.x0.data ();
+  const int64_t *dcol = p.dcol.data ();
+  const int out_w = p.out_w;
+  for (int c = 0; c < out_w; c++) {
+    uint64_t sum = 0;
+    const uint32_t *px = col + x0[c] * kBpp;
+    const uint32_t *end = col + x0[c + 1] * kBpp;
+    for (; px < end; px += kBpp)
+      for (int i = 0; i < kBpp; i++)
+        sum += wt[i] * px[i];
+    drow[c] = scalar_divide (sum, static_cast<uint64_t> (dcol[c]) * nrows);
+  }
+}
+
 /* One row of cells, plain C++ (the Scalar implementation, and the fallback
  * of the others). Exact in 64 bits for any input the API allows. */
 void
@@ -309,23 +357,22 @@ scalar_row (Plan &p, const uint8_t *const *rows, int nrows, uint8_t *drow)
 {
   uint32_t *col = p.col32.data ();
   const int rb = p.rowbytes;
-  for (int j = 0; j < rb; j++)
-    col[j] = rows[0][j];
-  for (int r = 1; r < nrows; r++) {
-    const uint8_t *row = rows[r];
-    for (int j = 0; j < rb; j++)
-      col[j] += row[j];
-  }
-  const int bpp = p.bpp;
-  for (int c = 0; c < p.out_w; c++) {
-    uint64_t sum = 0;
-    const uint32_t *px = col + p.x0[c] * bpp;
-    for (int x = p.x0[c]; x < p.x0[c + 1]; x++, px += bpp)
-      for (int i = 0; i < bpp; i++)
-        sum += static_cast<uint64_t> (p.weight[i]) * px[i];
-    const uint64_t d = static_cast<uint64_t> (p.dcol[c]) * nrows;
-    const uint64_t q = (sum + d / 2) / d;
-    drow[c] = static_cast<uint8_t> (std::min<uint64_t> (q, 255));
+  scalar_first_row (col, rows[0], rb);
+  for (int r = 1; r < nrows; r++)
+    scalar_add_row (col, rows[r], rb);
+  switch (p.bpp) {
+    case 1:
+      scalar_cells<1> (p, col, nrows, drow);
+      break;
+    case 2:
+      scalar_cells<2> (p, col, nrows, drow);
+      break;
+    case 3:
+      scalar_cells<3> (p, col, nrows, drow);
+      break;
+    default:
+      scalar_cells<4> (p, col, nrows, drow);
+      break;
   }
 }
 

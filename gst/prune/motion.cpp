@@ -557,7 +557,7 @@ MotionDetector::analyze (const uint8_t *data, int stride, GstClockTime t,
       static_cast<float> (std::min (0.5, secs / kFloorRiseSeconds));
   uint8_t *changed1 = s.changed1.data ();
   unsigned changed = 0, active = 0, auto_masked = 0;
-  double floor_sum = 0.0;
+  double floor_sum = 0.0, excess = 0.0;
   for (int b = 0; b < s.nb; b++) {
     const double thr = cfg.threshold + cfg.noise_factor * s.floor[b] + raise;
     const bool c1 = mad1[b] > thr;
@@ -573,8 +573,10 @@ MotionDetector::analyze (const uint8_t *data, int stride, GstClockTime t,
     }
     active++;
     floor_sum += s.floor[b];
-    if (c1)
+    if (c1) {
       changed++;
+      excess += mad1[b] - thr;
+    }
   }
   r.noise_floor = active > 0 ? floor_sum / active : 0.0;
   if (!r.pulse)
@@ -588,6 +590,7 @@ MotionDetector::analyze (const uint8_t *data, int stride, GstClockTime t,
   r.active_blocks = active;
   r.auto_masked_blocks = auto_masked;
   r.score = active > 0 ? static_cast<double> (changed) / active : 0.0;
+  r.strength = active > 0 ? excess / active : 0.0;
   r.motion = changed > 0 && r.score >= cfg.min_area;
   r.gain = f.gain;
   r.offset = f.offset;

@@ -71,9 +71,11 @@ struct MotionSettings {
 };
 
 struct MotionResult {
-  bool valid = false;  /* false for the first frame after configure/reset */
-  bool motion = false; /* score >= min_area */
-  double score = 0.0;  /* changed fraction of unmasked blocks, 0..1 */
+  bool valid = false;    /* false for the first frame after configure/reset */
+  bool motion = false;   /* score >= min_area */
+  double score = 0.0;    /* changed fraction of unmasked blocks, 0..1 */
+  double strength = 0.0; /* mean excess over the threshold (levels) of the
+                            changed blocks, over all unmasked blocks */
   unsigned changed_blocks = 0;
   unsigned active_blocks = 0;      /* not masked */
   unsigned auto_masked_blocks = 0; /* masked by the clock finder */

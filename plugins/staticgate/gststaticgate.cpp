@@ -742,7 +742,8 @@ gst_static_gate_submit_input_buffer (GstBaseTransform *trans,
       GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), rt, duration);
   gst_video_frame_unmap (&frame);
 
-  const prune::GateLogic::Step step = st.gate.push (rt, duration, r.motion);
+  const prune::GateLogic::Step step =
+      st.gate.push (rt, duration, r.motion, r.strength);
   const GstClockTime end_pts =
       GST_CLOCK_TIME_IS_VALID (pts) && GST_CLOCK_TIME_IS_VALID (duration)
           ? pts + duration

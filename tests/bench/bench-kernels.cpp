@@ -15,10 +15,12 @@
  *   block_sad: two analysis pictures, 8x8 blocks, plain and with a
  *     gain/offset, with and without block sums.
  *
- * Usage: bench-kernels [milliseconds per measurement, default 200]
- * Each figure is the best of 5 runs of that duration (the frame stays in
- * the caches, as it mostly does right after a decoder or converter wrote
- * it).
+ * Usage: bench-kernels [milliseconds per run, default 200]
+ * For each kernel and instruction set: the mean time per call, best of 5
+ * runs of that duration, and the fastest single call (closest to the cost
+ * on an idle machine). The same frame is used over and over, so it stays in
+ * the last-level cache, as it mostly does right after a decoder or
+ * converter wrote it.
  */
 #include <gst/prune/kernels.h>
 
@@ -28,6 +30,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <iterator>
 #include <random>
 #include <vector>
 
@@ -37,30 +40,36 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/* Best of 5: mean nanoseconds per call over about @ms milliseconds. */
-double
+struct Timing {
+  double mean = -1; /* ns per call: best of 5 runs of about @ms each */
+  double min = -1;  /* ns: fastest single call */
+};
+
+Timing
 measure (const std::function<void ()> &fn, int ms)
 {
   /* warm-up (the first call also builds the downscale plan) */
   for (int i = 0; i < 3; i++)
     fn ();
-  double best = 1e30;
+  Timing t{1e30, 1e30};
   for (int run = 0; run < 5; run++) {
     long calls = 0;
     const auto t0 = Clock::now ();
     const auto end = t0 + std::chrono::milliseconds (ms);
-    Clock::time_point t;
+    Clock::time_point now = t0;
     do {
-      for (int i = 0; i < 8; i++)
-        fn ();
-      calls += 8;
-      t = Clock::now ();
-    } while (t < end);
-    const double ns =
-        std::chrono::duration<double, std::nano> (t - t0).count () / calls;
-    best = std::min (best, ns);
+      const auto c0 = now;
+      fn ();
+      now = Clock::now ();
+      calls++;
+      t.min = std::min (
+          t.min, std::chrono::duration<double, std::nano> (now - c0).count ());
+    } while (now < end);
+    t.mean = std::min (
+        t.mean,
+        std::chrono::duration<double, std::nano> (now - t0).count () / calls);
   }
-  return best;
+  return t;
 }
 
 std::vector<uint8_t>
@@ -76,14 +85,14 @@ noise (size_t n, unsigned seed)
 const Isa kIsas[] = {Isa::Scalar, Isa::Sse2, Isa::Avx2};
 
 void
-print_row (const char *what, const std::vector<double> &ns)
+print_row (const char *what, const std::vector<Timing> &ts)
 {
   std::printf ("%-44s", what);
-  for (double v : ns) {
-    if (v < 0)
-      std::printf (" %12s", "-");
+  for (const Timing &t : ts) {
+    if (t.mean < 0)
+      std::printf (" %10s %10s", "-", "-");
     else
-      std::printf (" %12.0f", v);
+      std::printf (" %10.0f %10.0f", t.mean, t.min);
   }
   std::printf ("\n");
 }
@@ -108,11 +117,15 @@ main (int argc, char **argv)
                          {"YUY2", {2, {1, 0, 0, 0}, 1}},
                          {"RGBx", {4, {1, 2, 1, 0}, 4}}};
 
-  std::printf ("ns per call (best of 5 x %d ms); best ISA here: %s\n", ms,
-               to_string (best_isa ()));
+  std::printf ("ns per call: mean (best of 5 runs of %d ms) and fastest "
+               "call; best ISA here: %s\n",
+               ms, to_string (best_isa ()));
   std::printf ("%-44s", "");
   for (Isa isa : kIsas)
-    std::printf (" %12s", to_string (isa));
+    std::printf (" %21s", to_string (isa));
+  std::printf ("\n%-44s", "");
+  for (size_t i = 0; i < std::size (kIsas); i++)
+    std::printf (" %10s %10s", "mean", "min");
   std::printf ("\n");
 
   for (const Res &r : sizes) {
@@ -122,10 +135,10 @@ main (int argc, char **argv)
       const std::vector<uint8_t> frame =
           noise (static_cast<size_t> (stride) * r.h, 1);
       std::vector<uint8_t> out (static_cast<size_t> (aw) * ah);
-      std::vector<double> ns;
+      std::vector<Timing> ns;
       for (Isa isa : kIsas) {
         if (!isa_supported (isa)) {
-          ns.push_back (-1);
+          ns.push_back (Timing{});
           continue;
         }
         ns.push_back (measure (
@@ -162,10 +175,10 @@ main (int argc, char **argv)
                            {"gain/offset + sums", 4, 140, -300, true},
                            {"plain", 16, 128, 0, false}};
   for (const SadCase &c : cases) {
-    std::vector<double> ns;
+    std::vector<Timing> ns;
     for (Isa isa : kIsas) {
       if (!isa_supported (isa)) {
-        ns.push_back (-1);
+        ns.push_back (Timing{});
         continue;
       }
       ns.push_back (measure (

@@ -39,10 +39,10 @@ def fail(msg):
     sys.exit(1)
 
 
-def run(scene_tool, preset, gate_props, encode):
+def run(scene_tool, preset, gate_props, encode, scene_args=()):
     truth = f"/tmp/prune-scene-truth-{os.getpid()}.txt"
-    proc = subprocess.Popen([scene_tool, "--preset", preset, "--truth", truth],
-                            stdout=subprocess.PIPE)
+    proc = subprocess.Popen([scene_tool, "--preset", preset, "--truth", truth,
+                             *scene_args], stdout=subprocess.PIPE)
     chain = "x264enc key-int-max=10 speed-preset=ultrafast ! avdec_h264 ! " if encode else ""
     desc = (f"fdsrc fd={proc.stdout.fileno()} ! "
             f"rawvideoparse format=i420 width=640 height=360 framerate={FPS}/1 ! "
@@ -123,6 +123,17 @@ def main():
     kept, intervals, _ = run(tool, "test", "auto-mask=false mask=0,0,30%,12%",
                              encode=True)
     check("x264 pass, clock masked by hand", kept, intervals, n)
+    # nothing moves: noise, keyframe pulsing, a ticking clock, a light ramp
+    # and an exposure step keep < 5 % of the frames (EVAL.md), also at night
+    for name, args in (("nothing moves", ("--no-objects",)),
+                       ("nothing moves, night noise", ("--no-objects", "--noise", "7"))):
+        kept, intervals, _ = run(tool, "test", "", encode=True, scene_args=args)
+        if intervals:
+            fail(f"{name}: the scene has motion {intervals}")
+        frac = len(kept) / n
+        print(f"x264 pass, {name}: kept {len(kept)}/{n} frames ({100 * frac:.1f} %)")
+        if frac >= 0.05:
+            fail(f"{name}: {100 * frac:.1f} % of the frames kept")
     print("ok")
 
 

@@ -57,6 +57,7 @@ gdouble opt_seconds = NAN;
 gint64 opt_seed = -1;
 gdouble opt_noise = NAN;
 gboolean opt_no_clock = FALSE;
+gboolean opt_no_objects = FALSE;
 gboolean opt_light_ramp = FALSE;
 gboolean opt_no_light_ramp = FALSE;
 gchar *opt_steps = nullptr; /* set by the callback; "" = none */
@@ -88,6 +89,8 @@ const GOptionEntry kEntries[] = {
      "Seed of the background, textures and noise (0..4294967295)", "N"},
     {"noise", 'n', 0, G_OPTION_ARG_DOUBLE, &opt_noise,
      "Sensor noise sigma in luma levels (0 none, ~2 day, 6..8 night)", "SIGMA"},
+    {"no-objects", 0, 0, G_OPTION_ARG_NONE, &opt_no_objects,
+     "Nobody walks through: a scene where nothing moves", nullptr},
     {"no-clock", 0, 0, G_OPTION_ARG_NONE, &opt_no_clock, "No burnt-in clock",
      nullptr},
     {"light-ramp", 0, 0, G_OPTION_ARG_NONE, &opt_light_ramp,
@@ -295,6 +298,8 @@ run (int argc, char **argv)
       usage_error ("--noise must be within 0..64");
     c.noise = opt_noise;
   }
+  if (opt_no_objects)
+    c.objects.clear ();
   if (opt_no_clock)
     c.clock = false;
   if (opt_light_ramp && opt_no_light_ramp)
