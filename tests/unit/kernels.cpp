@@ -316,7 +316,7 @@ GST_START_TEST (test_adjust_saturation_equivalence)
     return std::min (v, 255);     /* packus_epi16 (v >= 0) */
   };
   std::vector<int> offsets;
-  for (int o = -32768; o <= 32767; o += 127)
+  for (int o = -32768; o <= 32767; o += 251)
     offsets.push_back (o);
   for (int o : {-32768, -32767, -32705, -32704, -32703, -65, -64, -63, -1, 0, 1,
                 63, 64, 32702, 32703, 32767})
@@ -327,7 +327,7 @@ GST_START_TEST (test_adjust_saturation_equivalence)
         if (saturated (r, gain, o) != naive_adjust (r, gain, o))
           ck_abort_msg ("r %d gain %d offset %d: %d vs %d", r, gain, o,
                         saturated (r, gain, o), naive_adjust (r, gain, o));
-  for (int gain : {0, 1, 128, 200, 255})
+  for (int gain : {0, 1, 255})
     for (int o = -32768; o <= 32767; o++)
       for (int r = 0; r <= 255; r++)
         if (saturated (r, gain, o) != naive_adjust (r, gain, o))

@@ -704,6 +704,22 @@ GST_START_TEST (test_live_threshold_change)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_live_analysis_width_and_mode_change)
+{
+  Gate g ("pre-roll=0 min-motion=0");
+  run_scene (g, 20, 10, 20);
+  g_object_set (g.h->element, "analysis-width", 16, "mode", 1 /* mark */,
+                nullptr);
+  run_scene (g, 20, 100, 100, 20); /* static, in mark mode: all pass */
+  g_object_set (g.h->element, "analysis-width", 1920, "mode", 0, nullptr);
+  run_scene (g, 40, 20, 30, 40);
+  /* the motion at 6.0-7.0 s after the changes is found */
+  const auto kept = g.kept ();
+  fail_unless (std::find (kept.begin (), kept.end (), 60) != kept.end ());
+  fail_unless (std::find (kept.begin (), kept.end (), 35) != kept.end ());
+}
+GST_END_TEST;
+
 static Suite *
 staticgate_suite (void)
 {
@@ -729,6 +745,7 @@ staticgate_suite (void)
   tcase_add_test (tc, test_keep_alive_frames);
   tcase_add_test (tc, test_post_scores);
   tcase_add_test (tc, test_live_threshold_change);
+  tcase_add_test (tc, test_live_analysis_width_and_mode_change);
   return s;
 }
 
