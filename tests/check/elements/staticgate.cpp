@@ -18,6 +18,7 @@
 #include <gst/check/gstharness.h>
 #include <gst/prune/names.h>
 #include <gst/video/video.h>
+#include <glib/gstdio.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -600,6 +601,59 @@ GST_START_TEST (test_mask_hides_motion)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_mask_image)
+{
+  /* a 4x2 grayscale image whose left half is white: the left half of the
+   * frame is ignored */
+  gchar *dir = g_dir_make_tmp ("staticgate-XXXXXX", nullptr);
+  gchar *path = g_build_filename (dir, "mask left half.pgm", nullptr);
+  const char pgm[] = "P5\n4 2\n255\n\xff\xff\x00\x00\xff\xff\x00\x00";
+  fail_unless (g_file_set_contents (path, pgm, sizeof pgm - 1, nullptr));
+  auto run = [] (const std::string &props, int x0) {
+    Gate g (props.c_str ());
+    for (int i = 0; i < 30; i++) {
+      Scene s;
+      s.square = i >= 10;
+      s.sx = x0 + (i % 4) * 3;
+      s.sy = 20;
+      fail_unless_equals_int (g.push (s, i), GST_FLOW_OK);
+    }
+    return g.kept ().size ();
+  };
+  const std::string props =
+      std::string ("pre-roll=0 min-motion=0 mask=\"") + path + "\"";
+  /* motion in the left half is masked, in the right half it is not */
+  fail_unless_equals_int (run (props, 2), 0);
+  fail_unless (run (props, 40) >= 20);
+  g_unlink (path);
+  g_rmdir (dir);
+  g_free (path);
+  g_free (dir);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_variable_frame_rate)
+{
+  /* framerate 0/1, no durations, frames 0.5 s apart */
+  Gate g ("pre-roll=0 min-motion=300000000", "I420");
+  gst_harness_set_src_caps_str (
+      g.h, "video/x-raw,format=I420,width=64,height=48,framerate=0/1");
+  for (int i = 0; i < 20; i++) {
+    Scene s;
+    s.square = i >= 10 && i < 14;
+    s.sx = (i - 10) * 8;
+    s.sy = 10;
+    GstBuffer *buf = make_frame (&g.info, s, i, i * 500 * GST_MSECOND);
+    GST_BUFFER_DURATION (buf) = GST_CLOCK_TIME_NONE;
+    fail_unless_equals_int (gst_harness_push (g.h, buf), GST_FLOW_OK);
+  }
+  /* one motion frame lasts until the next (0.5 s >= min-motion) */
+  const auto kept = g.kept ();
+  fail_unless (!kept.empty ());
+  fail_unless_equals_int (kept.front (), 50); /* 5.0 s, in 100 ms units */
+}
+GST_END_TEST;
+
 GST_START_TEST (test_bad_mask_fails_start)
 {
   GstElement *e = gst_element_factory_make ("staticgate", nullptr);
@@ -740,6 +794,8 @@ staticgate_suite (void)
   tcase_add_test (tc, test_formats_and_sizes);
   tcase_add_test (tc, test_caps_change_keeps_going);
   tcase_add_test (tc, test_mask_hides_motion);
+  tcase_add_test (tc, test_mask_image);
+  tcase_add_test (tc, test_variable_frame_rate);
   tcase_add_test (tc, test_bad_mask_fails_start);
   tcase_add_test (tc, test_ticking_clock_is_masked_automatically);
   tcase_add_test (tc, test_keep_alive_frames);
