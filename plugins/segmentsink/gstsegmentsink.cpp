@@ -1,0 +1,1779 @@
+/* gst-prune
+ * Copyright (C) 2026 gst-prune developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+/**
+ * SECTION:element-segmentsink
+ * @title: segmentsink
+ *
+ * Writes encoded streams into rolling segment files and keeps an ffmpeg
+ * concat list (ffconcat) of the finished ones that is valid at every
+ * instant, even after `kill -9`.
+ *
+ * |[
+ * gst-launch-1.0 -e v4l2src ! videoconvert ! staticgate ! x264enc ! \
+ *     h264parse ! segmentsink location=out/seg%05d.mp4 \
+ *     playlist-location=out/list.ffconcat
+ * ffmpeg -f concat -safe 0 -i out/list.ffconcat -c copy kept.mp4
+ * ]|
+ *
+ * Request pads: `video` (one) and `audio_%u`; encoded input that the
+ * chosen muxer accepts. Each file is written by its own muxer
+ * (`muxer-factory`, default `mp4mux` with `fragment-duration=500`: a file
+ * cut short by a crash stays readable up to its last fragment) into a
+ * `filesink`.
+ *
+ * A new file starts on a video keyframe when a split is due: after
+ * `max-size-time` or `max-size-bytes`, at each `prune-segment-start` event
+ * (`split-on-gate`, which also closes the file at `prune-segment-end` and
+ * writes nothing until the next start), every `split-on-beats` prune-beat
+ * events, or on the `split-now` action signal. When a split is due the sink
+ * asks upstream for a keyframe (force-key-unit). Data before the first
+ * keyframe is dropped (one warning). Audio is cut at the running time of
+ * the video cut: an audio buffer that starts before it goes to the old
+ * file, one that starts at or after it to the new file.
+ *
+ * The list (`playlist-location`) lists only finished files, each with its
+ * `duration`; every change replaces it atomically and durably (temp file,
+ * fsync, rename, fsync of the directory). `index-location` adds a JSON
+ * index. Retention (`max-files`, `max-total-bytes`, `max-age`) removes the
+ * oldest entry from the list before deleting its file; names are never
+ * reused, and a restart into the same list continues its numbering.
+ *
+ * ## Messages
+ *
+ * Element messages, fields in docs/names.md: `prune-segment-opened`
+ * (location, index, running-time), `prune-segment-closed` (location, index,
+ * running-time, duration, bytes, reason), `prune-segment-deleted`
+ * (location, index, bytes, reason), `prune-playlist-updated` (location,
+ * entries, duration). On EOS the open file is finished and listed, its
+ * closed message posted, and only then the sink posts EOS.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstsegmentsink.h"
+
+#include <gst/prune/names.h>
+#include <gst/prune/playlist.h>
+#include <gst/video/video.h>
+
+#include <glib/gstdio.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+GST_DEBUG_CATEGORY_STATIC (gst_segment_sink_debug);
+#define GST_CAT_DEFAULT gst_segment_sink_debug
+
+static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE (
+    "video", GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS_ANY);
+static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE (
+    "audio_%u", GST_PAD_SINK, GST_PAD_REQUEST, GST_STATIC_CAPS_ANY);
+
+enum {
+  PROP_0,
+  PROP_LOCATION,
+  PROP_PLAYLIST_LOCATION,
+  PROP_INDEX_LOCATION,
+  PROP_MUXER_FACTORY,
+  PROP_MUXER_PROPERTIES,
+  PROP_START_INDEX,
+  PROP_MAX_SIZE_TIME,
+  PROP_MAX_SIZE_BYTES,
+  PROP_SPLIT_ON_GATE,
+  PROP_SPLIT_ON_BEATS,
+  PROP_PRE_ROLL,
+  PROP_MAX_PREROLL_BYTES,
+  PROP_MAX_FILES,
+  PROP_MAX_TOTAL_BYTES,
+  PROP_MAX_AGE,
+};
+
+enum {
+  SIGNAL_FORMAT_LOCATION,
+  SIGNAL_SPLIT_NOW,
+  LAST_SIGNAL,
+};
+static guint signals[LAST_SIGNAL];
+
+#define DEFAULT_LOCATION "segment%05d.mp4"
+#define DEFAULT_PLAYLIST_LOCATION "playlist.ffconcat"
+#define DEFAULT_MUXER_FACTORY "mp4mux"
+#define DEFAULT_MP4_FRAGMENT_MS 500
+
+namespace {
+
+struct Settings {
+  std::string location = DEFAULT_LOCATION;
+  std::string playlist_location = DEFAULT_PLAYLIST_LOCATION;
+  std::string index_location;
+  std::string muxer_factory = DEFAULT_MUXER_FACTORY;
+  GstStructure *muxer_properties = nullptr;
+  guint start_index = 0;
+  guint64 max_size_time = 0;
+  guint64 max_size_bytes = 0;
+  gboolean split_on_gate = FALSE;
+  guint split_on_beats = 0;
+  guint64 pre_roll = 0;
+  guint64 max_preroll_bytes = 64 * 1024 * 1024;
+  guint max_files = 0;
+  guint64 max_total_bytes = 0;
+  guint64 max_age = 0;
+};
+
+/* One file being written. */
+struct File {
+  guint index = 0;
+  std::string location;
+  GstElement *muxer = nullptr;
+  GstElement *sink = nullptr;
+  GstClockTime start_rt = GST_CLOCK_TIME_NONE;
+  GstClockTime end_rt = GST_CLOCK_TIME_NONE; /* known once cut */
+  gint64 start_wallclock = 0;
+  prune::SplitReason reason = prune::SplitReason::Eos;
+  guint64 bytes = 0;              /* buffer bytes pushed (for max-size-bytes) */
+  std::vector<GstPad *> mux_pads; /* per stream, same order as streams */
+  std::vector<GstPad *> proxies;  /* our src pads linked to mux_pads */
+};
+using FilePtr = std::shared_ptr<File>;
+
+/* One sink pad and what it writes to. */
+struct Stream {
+  GstPad *sinkpad = nullptr;
+  bool video = false;
+  GstSegment segment;
+  GstCaps *caps = nullptr;
+  GstEvent *stream_start = nullptr;
+  FilePtr file; /* the file it writes to now, null between files */
+  bool eos = false;
+  guint id = 0; /* position in the stream list */
+};
+
+struct Held {
+  GstBuffer *buf;
+  GstClockTime rt;
+};
+
+} // namespace
+
+struct _GstSegmentSink {
+  GstBin parent;
+  /* C++ state: settings under the object lock; the rest under priv->lock */
+  struct Private *priv;
+};
+
+struct Private {
+  Settings settings; /* object lock */
+
+  std::mutex lock;
+  std::condition_variable cond;
+  std::vector<Stream *> streams;
+  Stream *video = nullptr;
+  std::deque<FilePtr> files; /* open files, oldest first */
+  FilePtr current;           /* the file the video writes to */
+  GstClockTime video_pos = GST_CLOCK_TIME_NONE; /* latest primary start */
+  GstClockTime video_end = GST_CLOCK_TIME_NONE; /* latest primary end */
+  bool video_eos = false;
+  bool flushing = true;
+  bool recording = true; /* false between prune-segment-end and -start */
+  bool split_pending = false;
+  prune::SplitReason split_reason = prune::SplitReason::MaxSizeTime;
+  bool fku_requested = false;
+  guint beats = 0;
+  guint next_index = 0;
+  bool warned_no_keyframe = false;
+  bool posted_eos = false;
+  std::deque<Held> preroll; /* encoded video held while not recording */
+  guint64 preroll_bytes = 0;
+  std::unique_ptr<prune::Playlist> playlist;
+
+  /* worker: finishes files off the streaming threads, in order */
+  std::thread worker;
+  std::deque<std::function<void ()>> jobs;
+  bool worker_stop = false;
+};
+
+G_DEFINE_TYPE (GstSegmentSink, gst_segment_sink, GST_TYPE_BIN);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (
+    segmentsink, "segmentsink", GST_RANK_NONE, GST_TYPE_SEGMENT_SINK,
+    GST_DEBUG_CATEGORY_INIT (gst_segment_sink_debug, "segmentsink", 0,
+                             "rolling segment files with an ffconcat list"));
+
+namespace {
+
+class ObjectLocker {
+public:
+  explicit ObjectLocker (gpointer obj) : obj_ (GST_OBJECT (obj))
+  {
+    GST_OBJECT_LOCK (obj_);
+  }
+  ~ObjectLocker () { GST_OBJECT_UNLOCK (obj_); }
+  ObjectLocker (const ObjectLocker &) = delete;
+  ObjectLocker &operator= (const ObjectLocker &) = delete;
+
+private:
+  GstObject *obj_;
+};
+
+Settings
+settings_copy (GstSegmentSink *self)
+{
+  ObjectLocker lock (self);
+  Settings s = self->priv->settings;
+  if (s.muxer_properties != nullptr)
+    s.muxer_properties = gst_structure_copy (s.muxer_properties);
+  return s;
+}
+
+void
+settings_free (Settings &s)
+{
+  if (s.muxer_properties != nullptr)
+    gst_structure_free (s.muxer_properties);
+  s.muxer_properties = nullptr;
+}
+
+/* The one integer conversion of a location pattern: %[flags][width]d. */
+struct Pattern {
+  std::string prefix, suffix;
+  bool zero = false, left = false;
+  int width = 0;
+  char conv = 'd';
+};
+
+/* Parses a printf-style pattern with exactly one integer conversion (%d,
+ * %i, %u, %x, %X with flags 0 and -, and a width) and %% otherwise. */
+bool
+parse_pattern (const std::string &p, Pattern &out, std::string &why)
+{
+  int conversions = 0;
+  std::string lit;
+  for (std::size_t i = 0; i < p.size (); i++) {
+    if (p[i] != '%') {
+      lit += p[i];
+      continue;
+    }
+    if (i + 1 < p.size () && p[i + 1] == '%') {
+      lit += '%';
+      i++;
+      continue;
+    }
+    Pattern pat;
+    std::size_t j = i + 1;
+    for (; j < p.size () && (p[j] == '0' || p[j] == '-'); j++)
+      (p[j] == '0' ? pat.zero : pat.left) = true;
+    for (; j < p.size () && g_ascii_isdigit (p[j]); j++)
+      pat.width = std::min (pat.width * 10 + (p[j] - '0'), 64);
+    if (j >= p.size () || !std::strchr ("diuxX", p[j])) {
+      why = "only one integer conversion such as %05d is allowed";
+      return false;
+    }
+    pat.conv = p[j];
+    out.zero = pat.zero;
+    out.left = pat.left;
+    out.width = pat.width;
+    out.conv = pat.conv;
+    out.prefix = lit;
+    lit.clear ();
+    conversions++;
+    i = j;
+  }
+  out.suffix = lit;
+  if (conversions != 1) {
+    why = conversions == 0 ? "it has no %d-style conversion for the index"
+                           : "it has more than one conversion";
+    return false;
+  }
+  return true;
+}
+
+std::string
+format_index (const Pattern &pat, guint index)
+{
+  char digits[32];
+  if (pat.conv == 'x' || pat.conv == 'X') {
+    g_snprintf (digits, sizeof digits, pat.conv == 'x' ? "%x" : "%X", index);
+  } else {
+    g_snprintf (digits, sizeof digits, "%u", index);
+  }
+  std::string num = digits;
+  if (static_cast<int> (num.size ()) < pat.width) {
+    const std::string pad (pat.width - num.size (),
+                           pat.zero && !pat.left ? '0' : ' ');
+    num =
+        pat.left ? num + std::string (pat.width - num.size (), ' ') : pad + num;
+  }
+  return pat.prefix + num + pat.suffix;
+}
+
+std::string
+dirname_of (const std::string &path)
+{
+  gchar *d = g_path_get_dirname (path.c_str ());
+  std::string out = d;
+  g_free (d);
+  return out;
+}
+
+/* Posts @msg (an element message built from a names.h structure). */
+template<typename T>
+void
+post (GstSegmentSink *self, const T &v)
+{
+  gst_element_post_message (GST_ELEMENT (self),
+                            prune::to_message (v, GST_OBJECT (self)));
+}
+
+} // namespace
+
+/* ---------------------------------------------------------------------- */
+/* Worker thread                                                           */
+
+static void
+worker_run (GstSegmentSink *self)
+{
+  Private &p = *self->priv;
+  std::unique_lock<std::mutex> lk (p.lock);
+  for (;;) {
+    p.cond.wait (lk, [&p] { return p.worker_stop || !p.jobs.empty (); });
+    if (p.jobs.empty () && p.worker_stop)
+      return;
+    auto job = std::move (p.jobs.front ());
+    p.jobs.pop_front ();
+    lk.unlock ();
+    job ();
+    lk.lock ();
+    p.cond.notify_all ();
+  }
+}
+
+/* Queues @job for the worker (called with p.lock held). */
+static void
+queue_job (Private &p, std::function<void ()> job)
+{
+  p.jobs.push_back (std::move (job));
+  p.cond.notify_all ();
+}
+
+/* ---------------------------------------------------------------------- */
+/* Files                                                                   */
+
+static std::string
+location_for (GstSegmentSink *self, const Settings &s, guint index)
+{
+  gchar *name = nullptr;
+  g_signal_emit (self, signals[SIGNAL_FORMAT_LOCATION], 0, index, &name);
+  if (name != nullptr) {
+    std::string out = name;
+    g_free (name);
+    return out;
+  }
+  Pattern pat;
+  std::string why;
+  parse_pattern (s.location, pat, why); /* checked when starting */
+  return format_index (pat, index);
+}
+
+/* Retention after a file was listed (worker thread). */
+static void
+apply_retention (GstSegmentSink *self, const Settings &s)
+{
+  Private &p = *self->priv;
+  const gint64 now = g_get_real_time ();
+  for (;;) {
+    const auto &entries = p.playlist->entries ();
+    if (entries.empty ())
+      return;
+    const prune::PlaylistEntry &oldest = entries.front ();
+    prune::DeleteReason why;
+    if (s.max_files > 0 && entries.size () > s.max_files)
+      why = prune::DeleteReason::MaxFiles;
+    else if (s.max_total_bytes > 0 &&
+             p.playlist->total_bytes () > s.max_total_bytes &&
+             entries.size () > 1)
+      why = prune::DeleteReason::MaxTotalBytes;
+    else if (s.max_age > 0 && oldest.start_wallclock_us > 0 &&
+             static_cast<guint64> (now - oldest.start_wallclock_us) * 1000 >
+                 s.max_age)
+      why = prune::DeleteReason::MaxAge;
+    else
+      return;
+    const prune::PlaylistEntry gone = oldest;
+    std::string error;
+    if (!p.playlist->remove_front (error)) {
+      GST_ELEMENT_WARNING (
+          self, RESOURCE, WRITE,
+          ("Could not update the list to remove %s", gone.location.c_str ()),
+          ("%s", error.c_str ()));
+      return;
+    }
+    /* the list no longer names it: now the file may go */
+    if (g_unlink (gone.location.c_str ()) != 0 && errno != ENOENT)
+      GST_WARNING_OBJECT (self, "could not delete %s: %s",
+                          gone.location.c_str (), g_strerror (errno));
+    prune::SegmentDeleted del;
+    del.location = gone.location;
+    del.index = gone.index;
+    del.bytes = gone.bytes;
+    del.reason = why;
+    post (self, del);
+    prune::PlaylistUpdated up;
+    up.location =
+        s.playlist_location.empty () ? s.index_location : s.playlist_location;
+    up.entries = static_cast<guint> (p.playlist->entries ().size ());
+    up.duration = p.playlist->total_duration ();
+    if (!up.location.empty ())
+      post (self, up);
+  }
+}
+
+/* The file's muxer wrote everything (worker thread): shut its elements
+ * down, list it, apply retention. */
+static void
+finish_file (GstSegmentSink *self, FilePtr f)
+{
+  Private &p = *self->priv;
+  gst_element_set_locked_state (f->muxer, TRUE);
+  gst_element_set_locked_state (f->sink, TRUE);
+  gst_element_set_state (f->sink, GST_STATE_NULL);
+  gst_element_set_state (f->muxer, GST_STATE_NULL);
+  for (GstPad *pad : f->proxies) {
+    gst_pad_set_active (pad, FALSE);
+    gst_object_unref (pad);
+  }
+  f->proxies.clear ();
+  for (GstPad *pad : f->mux_pads) {
+    gst_element_release_request_pad (f->muxer, pad);
+    gst_object_unref (pad);
+  }
+  f->mux_pads.clear ();
+  gst_bin_remove_many (GST_BIN (self), f->muxer, f->sink, nullptr);
+  f->muxer = f->sink = nullptr;
+
+  /* the file is on disk before the list names it */
+  guint64 bytes = 0;
+  const int fd = open (f->location.c_str (), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    struct stat st;
+    if (fsync (fd) == 0 && fstat (fd, &st) == 0)
+      bytes = static_cast<guint64> (st.st_size);
+    close (fd);
+  }
+  const GstClockTime duration =
+      GST_CLOCK_TIME_IS_VALID (f->end_rt) && f->end_rt > f->start_rt
+          ? f->end_rt - f->start_rt
+          : 0;
+  Settings s = settings_copy (self);
+  prune::PlaylistEntry e;
+  e.index = f->index;
+  e.location = f->location;
+  e.start_running_time = f->start_rt;
+  e.start_wallclock_us = f->start_wallclock;
+  e.duration = duration;
+  e.bytes = bytes;
+  e.reason = f->reason;
+  std::string error;
+  if (!p.playlist->add (e, error)) {
+    GST_ELEMENT_ERROR (
+        self, RESOURCE, WRITE,
+        ("Could not update the segment list: %s", error.c_str ()),
+        ("%s is complete but not listed; earlier files and the list are intact",
+         f->location.c_str ()));
+    settings_free (s);
+    return;
+  }
+  GST_INFO_OBJECT (
+      self, "closed %s (%" GST_TIME_FORMAT ", %" G_GUINT64_FORMAT " bytes, %s)",
+      f->location.c_str (), GST_TIME_ARGS (duration), bytes,
+      prune::to_string (f->reason));
+  prune::SegmentClosed closed;
+  closed.location = f->location;
+  closed.index = f->index;
+  closed.running_time = f->start_rt;
+  closed.duration = duration;
+  closed.bytes = bytes;
+  closed.reason = f->reason;
+  post (self, closed);
+  prune::PlaylistUpdated up;
+  up.location =
+      s.playlist_location.empty () ? s.index_location : s.playlist_location;
+  up.entries = static_cast<guint> (p.playlist->entries ().size ());
+  up.duration = p.playlist->total_duration ();
+  if (!up.location.empty ())
+    post (self, up);
+  apply_retention (self, s);
+  settings_free (s);
+}
+
+static void maybe_post_eos (GstSegmentSink *self);
+
+static GstPadProbeReturn
+file_eos_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  (void)pad;
+  GstEvent *ev = GST_PAD_PROBE_INFO_EVENT (info);
+  if (GST_EVENT_TYPE (ev) != GST_EVENT_EOS)
+    return GST_PAD_PROBE_OK;
+  auto *ctx = static_cast<std::pair<GstSegmentSink *, File *> *> (data);
+  GstSegmentSink *self = ctx->first;
+  Private &p = *self->priv;
+  std::lock_guard<std::mutex> lk (p.lock);
+  for (auto it = p.files.begin (); it != p.files.end (); ++it) {
+    if (it->get () == ctx->second) {
+      FilePtr f = *it;
+      p.files.erase (it);
+      queue_job (p, [self, f] { finish_file (self, f); });
+      maybe_post_eos (self);
+      break;
+    }
+  }
+  /* the internal sink's EOS is not the bin's: drop the event here */
+  return GST_PAD_PROBE_DROP;
+}
+
+/* Creates and starts the muxer and filesink of a new file (streaming
+ * thread, p.lock held). Returns nullptr after posting an error. */
+static FilePtr
+open_file (GstSegmentSink *self, GstClockTime start_rt, prune::SplitReason why)
+{
+  Private &p = *self->priv;
+  (void)why;
+  Settings s = settings_copy (self);
+  auto f = std::make_shared<File> ();
+  f->index = p.next_index++;
+  f->location = location_for (self, s, f->index);
+  f->start_rt = start_rt;
+  f->start_wallclock = g_get_real_time ();
+  auto check = prune::Playlist::check_location (f->location);
+  if (!check) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+                       ("Bad segment file name: %s", check.error ().c_str ()),
+                       (nullptr));
+    settings_free (s);
+    return nullptr;
+  }
+  f->muxer = gst_element_factory_make (s.muxer_factory.c_str (), nullptr);
+  f->sink = gst_element_factory_make ("filesink", nullptr);
+  if (f->muxer == nullptr || f->sink == nullptr) {
+    GST_ELEMENT_ERROR (
+        self, CORE, MISSING_PLUGIN,
+        ("Muxer '%s' not available", s.muxer_factory.c_str ()),
+        ("install the plugin that provides it or set muxer-factory"));
+    if (f->muxer)
+      gst_object_unref (f->muxer);
+    if (f->sink)
+      gst_object_unref (f->sink);
+    settings_free (s);
+    return nullptr;
+  }
+  if (s.muxer_properties != nullptr) {
+    gst_structure_foreach (
+        s.muxer_properties,
+        [] (GQuark field, const GValue *value, gpointer m) -> gboolean {
+          g_object_set_property (G_OBJECT (m), g_quark_to_string (field),
+                                 value);
+          return TRUE;
+        },
+        f->muxer);
+  } else if (s.muxer_factory == "mp4mux" || s.muxer_factory == "qtmux") {
+    g_object_set (f->muxer, "fragment-duration", DEFAULT_MP4_FRAGMENT_MS,
+                  nullptr);
+  }
+  g_object_set (f->sink, "location", f->location.c_str (), "async", FALSE,
+                "sync", FALSE, nullptr);
+  settings_free (s);
+
+  gst_bin_add_many (GST_BIN (self), f->muxer, f->sink, nullptr);
+  if (!gst_element_link (f->muxer, f->sink)) {
+    GST_ELEMENT_ERROR (
+        self, CORE, NEGOTIATION,
+        ("Could not link %s to filesink", GST_ELEMENT_NAME (f->muxer)),
+        (nullptr));
+    return nullptr;
+  }
+  GstPad *sinkpad = gst_element_get_static_pad (f->sink, "sink");
+  auto *ctx = new std::pair<GstSegmentSink *, File *> (self, f.get ());
+  gst_pad_add_probe (
+      sinkpad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, file_eos_probe, ctx,
+      [] (gpointer d) {
+        delete static_cast<std::pair<GstSegmentSink *, File *> *> (d);
+      });
+  gst_object_unref (sinkpad);
+
+  /* a muxer pad and a proxy src pad for every stream, up front */
+  for (Stream *st : p.streams) {
+    gchar *name =
+        g_strdup_printf ("%s_%u", GST_PAD_NAME (st->sinkpad), f->index);
+    GstPad *proxy = gst_pad_new (name, GST_PAD_SRC);
+    g_free (name);
+    gst_object_ref_sink (proxy);
+    gst_pad_set_active (proxy, TRUE);
+    f->proxies.push_back (proxy);
+    GstPad *mp = gst_element_get_compatible_pad (f->muxer, proxy, st->caps);
+    if (mp == nullptr) {
+      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+                         ("%s does not accept the %s stream",
+                          GST_ELEMENT_NAME (f->muxer),
+                          GST_PAD_NAME (st->sinkpad)),
+                         ("caps %" GST_PTR_FORMAT, st->caps));
+      return nullptr;
+    }
+    f->mux_pads.push_back (mp);
+    gst_pad_link (proxy, mp);
+  }
+  if (!gst_element_sync_state_with_parent (f->sink) ||
+      !gst_element_sync_state_with_parent (f->muxer)) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+                       ("Could not open segment file %s", f->location.c_str ()),
+                       (nullptr));
+    return nullptr;
+  }
+  p.files.push_back (f);
+  GST_INFO_OBJECT (self, "opened %s at %" GST_TIME_FORMAT, f->location.c_str (),
+                   GST_TIME_ARGS (start_rt));
+  return f;
+}
+
+/* Points @st at @f: finish the old file for this stream (EOS on its muxer
+ * pad) and start the new one with the stream's sticky events. Called from
+ * @st's streaming thread without p.lock. */
+static void
+switch_stream (Stream *st, const FilePtr &f)
+{
+  if (st->file)
+    gst_pad_push_event (st->file->proxies[st->id], gst_event_new_eos ());
+  st->file = f;
+  if (!f)
+    return;
+  GstPad *proxy = f->proxies[st->id];
+  gst_pad_push_event (
+      proxy, st->stream_start
+                 ? gst_event_ref (st->stream_start)
+                 : gst_event_new_stream_start (GST_PAD_NAME (st->sinkpad)));
+  if (st->caps)
+    gst_pad_push_event (proxy, gst_event_new_caps (st->caps));
+  gst_pad_push_event (proxy, gst_event_new_segment (&st->segment));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Streaming                                                               */
+
+static Stream *
+stream_of (GstPad *pad)
+{
+  return static_cast<Stream *> (gst_pad_get_element_private (pad));
+}
+
+/* The stream that decides where files start: the video, or without video
+ * the first audio stream (then every buffer may start a file). Called
+ * with p.lock held. */
+static bool
+is_primary (const Private &p, const Stream *st)
+{
+  return st->video || (p.video == nullptr && !p.streams.empty () &&
+                       p.streams.front () == st);
+}
+
+static GstClockTime
+running_time_of (const Stream *st, GstBuffer *buf)
+{
+  GstClockTime ts = GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf)
+                                                  : GST_BUFFER_DTS (buf);
+  if (!GST_CLOCK_TIME_IS_VALID (ts))
+    return GST_CLOCK_TIME_NONE;
+  return gst_segment_to_running_time (&st->segment, GST_FORMAT_TIME, ts);
+}
+
+static void
+request_keyframe (GstSegmentSink *self, Stream *st)
+{
+  GST_DEBUG_OBJECT (self, "asking upstream for a keyframe");
+  gst_pad_push_event (st->sinkpad, gst_video_event_new_upstream_force_key_unit (
+                                       GST_CLOCK_TIME_NONE, TRUE, 0));
+}
+
+/* Drops held pre-roll GOPs older than @keep_from and beyond @max_bytes,
+ * keeping the ring starting on a keyframe (p.lock held). */
+static void
+trim_preroll (GstSegmentSink *self, GstClockTime keep_from, guint64 max_bytes)
+{
+  Private &p = *self->priv;
+  auto second_key = [&p] () -> std::size_t {
+    for (std::size_t i = 1; i < p.preroll.size (); i++)
+      if (!GST_BUFFER_FLAG_IS_SET (p.preroll[i].buf,
+                                   GST_BUFFER_FLAG_DELTA_UNIT))
+        return i;
+    return 0;
+  };
+  for (;;) {
+    const std::size_t k = second_key ();
+    if (k == 0)
+      return;
+    const bool old = p.preroll[k].rt <= keep_from;
+    const bool big = p.preroll_bytes > max_bytes;
+    if (!old && !big)
+      return;
+    if (big && !old)
+      GST_DEBUG_OBJECT (self,
+                        "pre-roll over max-preroll-bytes, oldest GOP dropped");
+    for (std::size_t i = 0; i < k; i++) {
+      p.preroll_bytes -= gst_buffer_get_size (p.preroll.front ().buf);
+      gst_buffer_unref (p.preroll.front ().buf);
+      p.preroll.pop_front ();
+    }
+  }
+}
+
+static void
+clear_preroll (Private &p)
+{
+  for (Held &h : p.preroll)
+    gst_buffer_unref (h.buf);
+  p.preroll.clear ();
+  p.preroll_bytes = 0;
+}
+
+/* One buffer of the primary stream: decides splits. */
+static GstFlowReturn
+handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
+{
+  Private &p = *self->priv;
+  guint64 max_time, max_bytes, pre_roll, max_preroll;
+  {
+    ObjectLocker lock (self);
+    max_time = p.settings.max_size_time;
+    max_bytes = p.settings.max_size_bytes;
+    pre_roll = p.settings.pre_roll;
+    max_preroll = p.settings.max_preroll_bytes;
+  }
+  const GstClockTime rt = running_time_of (st, buf);
+  const bool key =
+      !st->video || !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
+  const gsize size = gst_buffer_get_size (buf);
+  bool ask_keyframe = false, warn = false;
+  FilePtr opened, target;
+
+  std::unique_lock<std::mutex> lk (p.lock);
+  if (p.flushing) {
+    gst_buffer_unref (buf);
+    return GST_FLOW_FLUSHING;
+  }
+  if (GST_CLOCK_TIME_IS_VALID (rt)) {
+    p.video_pos = rt;
+    const GstClockTime end =
+        rt +
+        (GST_BUFFER_DURATION_IS_VALID (buf) ? GST_BUFFER_DURATION (buf) : 0);
+    if (!GST_CLOCK_TIME_IS_VALID (p.video_end) || end > p.video_end)
+      p.video_end = end;
+    p.cond.notify_all ();
+  }
+  if (!GST_CLOCK_TIME_IS_VALID (rt)) {
+    lk.unlock ();
+    GST_WARNING_OBJECT (self, "buffer without timestamp dropped");
+    gst_buffer_unref (buf);
+    return GST_FLOW_OK;
+  }
+  if (!p.recording) {
+    if (pre_roll > 0 && st->video) {
+      if (!key && p.preroll.empty ()) {
+        gst_buffer_unref (buf);
+      } else {
+        p.preroll.push_back ({buf, rt});
+        p.preroll_bytes += size;
+        trim_preroll (self, rt > pre_roll ? rt - pre_roll : 0, max_preroll);
+      }
+    } else {
+      gst_buffer_unref (buf);
+    }
+    return GST_FLOW_OK;
+  }
+
+  FilePtr cur = p.current;
+  if (cur && !p.split_pending) {
+    if (max_time > 0 && rt >= cur->start_rt + max_time) {
+      p.split_pending = true;
+      p.split_reason = prune::SplitReason::MaxSizeTime;
+    } else if (max_bytes > 0 && cur->bytes + size > max_bytes) {
+      p.split_pending = true;
+      p.split_reason = prune::SplitReason::MaxSizeBytes;
+    }
+  }
+  if (!cur || (p.split_pending && key)) {
+    if (!key) {
+      warn = !p.warned_no_keyframe;
+      p.warned_no_keyframe = true;
+      ask_keyframe = !p.fku_requested && st->video;
+      p.fku_requested = true;
+      lk.unlock ();
+      if (warn)
+        GST_ELEMENT_WARNING (self, STREAM, DECODE,
+                             ("Data before the first keyframe dropped"),
+                             ("a segment file must start on a keyframe; asked "
+                              "upstream for one"));
+      if (ask_keyframe)
+        request_keyframe (self, st);
+      gst_buffer_unref (buf);
+      return GST_FLOW_OK;
+    }
+    if (cur) {
+      cur->end_rt = rt;
+      cur->reason = p.split_reason;
+    }
+    opened = open_file (self, rt, p.split_reason);
+    if (!opened) {
+      gst_buffer_unref (buf);
+      return GST_FLOW_ERROR;
+    }
+    p.current = opened;
+    p.split_pending = false;
+    p.fku_requested = false;
+    p.cond.notify_all ();
+  } else if (p.split_pending && !p.fku_requested && st->video) {
+    p.fku_requested = true;
+    ask_keyframe = true;
+  }
+  p.current->bytes += size;
+  target = p.current;
+  lk.unlock ();
+
+  if (ask_keyframe)
+    request_keyframe (self, st);
+  if (st->file != target)
+    switch_stream (st, target);
+  if (opened) {
+    prune::SegmentOpened msg;
+    msg.location = opened->location;
+    msg.index = opened->index;
+    msg.running_time = opened->start_rt;
+    post (self, msg);
+  }
+  GstFlowReturn ret = gst_pad_push (target->proxies[st->id], buf);
+  return ret == GST_FLOW_EOS ? GST_FLOW_OK : ret;
+}
+
+/* The open file that covers running time @rt (p.lock held). */
+static FilePtr
+file_for (const Private &p, GstClockTime rt)
+{
+  for (const FilePtr &f : p.files)
+    if (f->start_rt <= rt &&
+        (!GST_CLOCK_TIME_IS_VALID (f->end_rt) || rt < f->end_rt))
+      return f;
+  return nullptr;
+}
+
+/* One buffer of another stream (audio): goes to the file that covers its
+ * start, once the primary stream has decided that far. */
+static GstFlowReturn
+handle_secondary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
+{
+  Private &p = *self->priv;
+  const GstClockTime rt = running_time_of (st, buf);
+  std::unique_lock<std::mutex> lk (p.lock);
+  if (!GST_CLOCK_TIME_IS_VALID (rt)) {
+    lk.unlock ();
+    gst_buffer_unref (buf);
+    return GST_FLOW_OK;
+  }
+  /* never run ahead of the primary stream's decisions */
+  p.cond.wait (lk, [&p, rt] {
+    return p.flushing || p.video_eos ||
+           (GST_CLOCK_TIME_IS_VALID (p.video_pos) && rt < p.video_pos);
+  });
+  if (p.flushing) {
+    gst_buffer_unref (buf);
+    return GST_FLOW_FLUSHING;
+  }
+  FilePtr target = file_for (p, rt);
+  lk.unlock ();
+
+  if (target != st->file)
+    switch_stream (st, target);
+  if (!target) {
+    gst_buffer_unref (buf);
+    return GST_FLOW_OK;
+  }
+  GstFlowReturn ret = gst_pad_push (target->proxies[st->id], buf);
+  return ret == GST_FLOW_EOS ? GST_FLOW_OK : ret;
+}
+
+static GstFlowReturn
+gst_segment_sink_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
+{
+  GstSegmentSink *self = GST_SEGMENT_SINK (parent);
+  Stream *st = stream_of (pad);
+  GST_LOG_OBJECT (pad, "buffer %" GST_PTR_FORMAT, buf);
+  bool primary;
+  {
+    std::lock_guard<std::mutex> lk (self->priv->lock);
+    primary = is_primary (*self->priv, st);
+  }
+  GstFlowReturn ret = primary ? handle_primary (self, st, buf)
+                              : handle_secondary (self, st, buf);
+  GST_LOG_OBJECT (pad, "-> %s", gst_flow_get_name (ret));
+  return ret;
+}
+
+/* Replays the held pre-roll into the primary path once recording starts:
+ * from the newest keyframe at or before @start. */
+static void
+replay_preroll (GstSegmentSink *self, Stream *st, GstClockTime start)
+{
+  Private &p = *self->priv;
+  std::deque<Held> held;
+  {
+    std::lock_guard<std::mutex> lk (p.lock);
+    std::size_t from = p.preroll.size ();
+    for (std::size_t i = 0; i < p.preroll.size (); i++) {
+      const bool key = !GST_BUFFER_FLAG_IS_SET (p.preroll[i].buf,
+                                                GST_BUFFER_FLAG_DELTA_UNIT);
+      if (key && (p.preroll[i].rt <= start || from == p.preroll.size ()))
+        from = i;
+    }
+    for (std::size_t i = 0; i < p.preroll.size (); i++) {
+      if (i >= from)
+        held.push_back (p.preroll[i]);
+      else
+        gst_buffer_unref (p.preroll[i].buf);
+    }
+    p.preroll.clear ();
+    p.preroll_bytes = 0;
+  }
+  for (Held &h : held)
+    handle_primary (self, st, h.buf);
+}
+
+/* Every stream reached EOS and every file is listed: post EOS (p.lock
+ * held). */
+static void
+maybe_post_eos (GstSegmentSink *self)
+{
+  Private &p = *self->priv;
+  if (p.posted_eos || p.streams.empty () || !p.files.empty ())
+    return;
+  for (Stream *st : p.streams)
+    if (!st->eos)
+      return;
+  p.posted_eos = true;
+  queue_job (p, [self] {
+    GST_INFO_OBJECT (self, "all files finished, posting EOS");
+    gst_element_post_message (GST_ELEMENT (self),
+                              gst_message_new_eos (GST_OBJECT (self)));
+  });
+}
+
+static gboolean
+gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
+{
+  GstSegmentSink *self = GST_SEGMENT_SINK (parent);
+  Private &p = *self->priv;
+  Stream *st = stream_of (pad);
+  GST_LOG_OBJECT (pad, "event %" GST_PTR_FORMAT, event);
+  gboolean split_on_gate;
+  guint split_on_beats;
+  guint64 pre_roll;
+  {
+    ObjectLocker lock (self);
+    split_on_gate = p.settings.split_on_gate;
+    split_on_beats = p.settings.split_on_beats;
+    pre_roll = p.settings.pre_roll;
+  }
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_STREAM_START: {
+      std::lock_guard<std::mutex> lk (p.lock);
+      gst_event_replace (&st->stream_start, event);
+      break;
+    }
+    case GST_EVENT_CAPS: {
+      GstCaps *caps;
+      gst_event_parse_caps (event, &caps);
+      bool changed;
+      {
+        std::lock_guard<std::mutex> lk (p.lock);
+        changed = st->caps != nullptr && !gst_caps_is_equal (st->caps, caps);
+        gst_caps_replace (&st->caps, caps);
+        /* files with different formats do not concatenate: new file */
+        if (changed && is_primary (p, st) && p.current) {
+          p.split_pending = true;
+          p.split_reason = prune::SplitReason::SplitNow;
+        }
+      }
+      if (changed && st->file)
+        gst_pad_push_event (st->file->proxies[st->id], gst_event_ref (event));
+      break;
+    }
+    case GST_EVENT_SEGMENT: {
+      {
+        std::lock_guard<std::mutex> lk (p.lock);
+        gst_event_copy_segment (event, &st->segment);
+      }
+      if (st->file)
+        gst_pad_push_event (st->file->proxies[st->id], gst_event_ref (event));
+      break;
+    }
+    case GST_EVENT_GAP: {
+      GstClockTime ts, dur;
+      gst_event_parse_gap (event, &ts, &dur);
+      std::lock_guard<std::mutex> lk (p.lock);
+      if (is_primary (p, st)) {
+        GstClockTime rt =
+            gst_segment_to_running_time (&st->segment, GST_FORMAT_TIME, ts);
+        if (GST_CLOCK_TIME_IS_VALID (rt)) {
+          p.video_pos = rt + (GST_CLOCK_TIME_IS_VALID (dur) ? dur : 0);
+          p.cond.notify_all ();
+        }
+      }
+      break;
+    }
+    case GST_EVENT_FLUSH_START: {
+      std::lock_guard<std::mutex> lk (p.lock);
+      p.flushing = true;
+      p.cond.notify_all ();
+      break;
+    }
+    case GST_EVENT_FLUSH_STOP: {
+      FilePtr done;
+      {
+        std::lock_guard<std::mutex> lk (p.lock);
+        p.flushing = false;
+        st->eos = false;
+        if (is_primary (p, st) && p.current) {
+          p.current->end_rt = p.video_end;
+          p.current->reason = prune::SplitReason::Stop;
+          p.current = nullptr;
+          p.video_eos = false;
+        }
+      }
+      switch_stream (st, nullptr);
+      break;
+    }
+    case GST_EVENT_EOS: {
+      {
+        std::lock_guard<std::mutex> lk (p.lock);
+        st->eos = true;
+        if (is_primary (p, st)) {
+          p.video_eos = true;
+          if (p.current) {
+            if (!GST_CLOCK_TIME_IS_VALID (p.current->end_rt))
+              p.current->end_rt = p.video_end;
+            p.current->reason = prune::SplitReason::Eos;
+            p.current = nullptr;
+          }
+          clear_preroll (p);
+        }
+        p.cond.notify_all ();
+      }
+      switch_stream (st, nullptr);
+      {
+        std::lock_guard<std::mutex> lk (p.lock);
+        maybe_post_eos (self);
+      }
+      break;
+    }
+    case GST_EVENT_CUSTOM_DOWNSTREAM: {
+      const GstStructure *s = gst_event_get_structure (event);
+      if (split_on_gate && prune::has_name<prune::SegmentStart> (s)) {
+        auto start = prune::SegmentStart::from_structure (s);
+        if (!start) {
+          GST_WARNING_OBJECT (self, "%s", start.error ().c_str ());
+          break;
+        }
+        {
+          std::lock_guard<std::mutex> lk (p.lock);
+          p.recording = true;
+          if (p.current) {
+            p.split_pending = true;
+            p.split_reason = prune::SplitReason::Gate;
+          }
+        }
+        if (pre_roll > 0 && st->video) {
+          const GstClockTime from = start->running_time > pre_roll
+                                        ? start->running_time - pre_roll
+                                        : 0;
+          replay_preroll (self, st, from);
+        }
+      } else if (split_on_gate && prune::has_name<prune::SegmentEnd> (s)) {
+        auto end = prune::SegmentEnd::from_structure (s);
+        if (!end) {
+          GST_WARNING_OBJECT (self, "%s", end.error ().c_str ());
+          break;
+        }
+        {
+          std::lock_guard<std::mutex> lk (p.lock);
+          p.recording = false;
+          if (p.current) {
+            p.current->end_rt =
+                std::max (end->running_time, p.current->start_rt);
+            p.current->reason = prune::SplitReason::Gate;
+            p.current = nullptr;
+          }
+          p.cond.notify_all ();
+        }
+        switch_stream (st, nullptr);
+      } else if (split_on_beats > 0 && prune::has_name<prune::Beat> (s)) {
+        std::lock_guard<std::mutex> lk (p.lock);
+        if (++p.beats % split_on_beats == 0 && p.current) {
+          p.split_pending = true;
+          p.split_reason = prune::SplitReason::Beats;
+        }
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  /* nothing goes downstream of a sink: events end here */
+  gst_event_unref (event);
+  return TRUE;
+}
+
+static gboolean
+gst_segment_sink_sink_query (GstPad *pad, GstObject *parent, GstQuery *query)
+{
+  return gst_pad_query_default (pad, parent, query);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Pads and states                                                         */
+
+static GstPad *
+gst_segment_sink_request_new_pad (GstElement *element, GstPadTemplate *templ,
+                                  const gchar *name, const GstCaps *caps)
+{
+  (void)caps;
+  GstSegmentSink *self = GST_SEGMENT_SINK (element);
+  Private &p = *self->priv;
+  const bool video = templ == gst_element_class_get_pad_template (
+                                  GST_ELEMENT_GET_CLASS (element), "video");
+  std::unique_lock<std::mutex> lk (p.lock);
+  if (video && p.video != nullptr) {
+    lk.unlock ();
+    GST_WARNING_OBJECT (self, "only one video pad");
+    return nullptr;
+  }
+  if (!p.files.empty ()) {
+    lk.unlock ();
+    GST_WARNING_OBJECT (self, "pads can only be added before the first file");
+    return nullptr;
+  }
+  gchar *pad_name =
+      video ? g_strdup ("video")
+      : name != nullptr
+          ? g_strdup (name)
+          : g_strdup_printf ("audio_%u",
+                             static_cast<guint> (p.streams.size ()));
+  GstPad *pad = gst_pad_new_from_template (templ, pad_name);
+  g_free (pad_name);
+  auto *st = new Stream ();
+  st->sinkpad = pad;
+  st->video = video;
+  gst_segment_init (&st->segment, GST_FORMAT_TIME);
+  gst_pad_set_element_private (pad, st);
+  gst_pad_set_chain_function (pad, GST_DEBUG_FUNCPTR (gst_segment_sink_chain));
+  gst_pad_set_event_function (pad,
+                              GST_DEBUG_FUNCPTR (gst_segment_sink_sink_event));
+  gst_pad_set_query_function (pad,
+                              GST_DEBUG_FUNCPTR (gst_segment_sink_sink_query));
+  if (video) {
+    p.video = st;
+    p.streams.insert (p.streams.begin (), st);
+  } else {
+    p.streams.push_back (st);
+  }
+  for (guint i = 0; i < p.streams.size (); i++)
+    p.streams[i]->id = i;
+  lk.unlock ();
+  gst_pad_set_active (pad, TRUE);
+  gst_element_add_pad (element, pad);
+  return pad;
+}
+
+static void
+free_stream (Stream *st)
+{
+  gst_clear_caps (&st->caps);
+  if (st->stream_start)
+    gst_event_unref (st->stream_start);
+  delete st;
+}
+
+static void
+gst_segment_sink_release_pad (GstElement *element, GstPad *pad)
+{
+  GstSegmentSink *self = GST_SEGMENT_SINK (element);
+  Private &p = *self->priv;
+  Stream *st = stream_of (pad);
+  {
+    std::lock_guard<std::mutex> lk (p.lock);
+    p.streams.erase (std::remove (p.streams.begin (), p.streams.end (), st),
+                     p.streams.end ());
+    if (p.video == st)
+      p.video = nullptr;
+    for (guint i = 0; i < p.streams.size (); i++)
+      p.streams[i]->id = i;
+  }
+  gst_pad_set_active (pad, FALSE);
+  gst_element_remove_pad (element, pad);
+  free_stream (st);
+}
+
+/* Checks that @dir exists and is writable; posts an error saying what to
+ * do otherwise. */
+static bool
+check_dir (GstSegmentSink *self, const char *what, const std::string &path)
+{
+  const std::string dir = dirname_of (path);
+  if (!g_file_test (dir.c_str (), G_FILE_TEST_IS_DIR)) {
+    GST_ELEMENT_ERROR (
+        self, RESOURCE, NOT_FOUND,
+        ("Cannot write %s into '%s': the directory does not exist", what,
+         dir.c_str ()),
+        ("create it or change the location (%s)", path.c_str ()));
+    return false;
+  }
+  /* permission bits say little to root: try to create a file */
+  const std::string probe = dir + G_DIR_SEPARATOR_S ".segmentsink-XXXXXX";
+  std::vector<char> tmpl (probe.begin (), probe.end ());
+  tmpl.push_back ('\0');
+  const int fd = g_mkstemp (tmpl.data ());
+  if (fd < 0) {
+    const int err = errno;
+    GST_ELEMENT_ERROR (
+        self, RESOURCE, OPEN_WRITE,
+        ("Cannot write %s into '%s': %s", what, dir.c_str (), g_strerror (err)),
+        ("choose a writable directory (%s)", path.c_str ()));
+    return false;
+  }
+  close (fd);
+  g_unlink (tmpl.data ());
+  return true;
+}
+
+static bool
+start (GstSegmentSink *self)
+{
+  Private &p = *self->priv;
+  Settings s = settings_copy (self);
+  std::string why;
+  Pattern pat;
+  bool ok = true;
+  if (!parse_pattern (s.location, pat, why)) {
+    GST_ELEMENT_ERROR (
+        self, RESOURCE, SETTINGS,
+        ("Bad location pattern '%s': %s", s.location.c_str (), why.c_str ()),
+        ("use a printf pattern with one integer conversion, e.g. "
+         "seg%%05d.mp4"));
+    ok = false;
+  }
+  if (ok)
+    ok = check_dir (self, "segment files", format_index (pat, s.start_index));
+  if (ok && !s.playlist_location.empty ())
+    ok = check_dir (self, "the segment list", s.playlist_location);
+  if (ok && !s.index_location.empty ())
+    ok = check_dir (self, "the segment index", s.index_location);
+  if (ok && gst_element_factory_find (s.muxer_factory.c_str ()) == nullptr) {
+    GST_ELEMENT_ERROR (
+        self, CORE, MISSING_PLUGIN,
+        ("Muxer '%s' not available", s.muxer_factory.c_str ()),
+        ("install the plugin that provides it or set muxer-factory"));
+    ok = false;
+  } else if (ok) {
+    gst_object_unref (gst_element_factory_find (s.muxer_factory.c_str ()));
+  }
+  if (ok) {
+    auto list = std::make_unique<prune::Playlist> (s.playlist_location,
+                                                   s.index_location);
+    std::string error;
+    if (!list->load (error)) {
+      GST_ELEMENT_ERROR (
+          self, RESOURCE, READ,
+          ("Cannot continue the existing segment list: %s", error.c_str ()),
+          ("move the old list away or choose another playlist-location"));
+      ok = false;
+    } else {
+      std::lock_guard<std::mutex> lk (p.lock);
+      p.next_index = std::max (s.start_index, list->next_index ());
+      p.playlist = std::move (list);
+    }
+  }
+  settings_free (s);
+  if (!ok)
+    return false;
+  std::lock_guard<std::mutex> lk (p.lock);
+  p.flushing = false;
+  p.recording = !self->priv->settings.split_on_gate;
+  p.video_pos = GST_CLOCK_TIME_NONE;
+  p.video_end = GST_CLOCK_TIME_NONE;
+  p.video_eos = false;
+  p.split_pending = false;
+  p.fku_requested = false;
+  p.warned_no_keyframe = false;
+  p.posted_eos = false;
+  p.beats = 0;
+  p.worker_stop = false;
+  p.worker = std::thread (worker_run, self);
+  return true;
+}
+
+/* Finishes whatever is open and stops the worker (PAUSED -> READY). */
+static void
+stop (GstSegmentSink *self)
+{
+  Private &p = *self->priv;
+  std::vector<Stream *> streams;
+  {
+    std::lock_guard<std::mutex> lk (p.lock);
+    p.flushing = true;
+    p.cond.notify_all ();
+    streams = p.streams;
+  }
+  /* streaming threads leave our pads first */
+  for (Stream *st : streams)
+    gst_pad_set_active (st->sinkpad, FALSE);
+  {
+    std::lock_guard<std::mutex> lk (p.lock);
+    if (p.current) {
+      if (!GST_CLOCK_TIME_IS_VALID (p.current->end_rt))
+        p.current->end_rt = p.video_end;
+      p.current->reason = prune::SplitReason::Stop;
+      p.current = nullptr;
+    }
+    clear_preroll (p);
+  }
+  for (Stream *st : streams)
+    switch_stream (st, nullptr);
+  {
+    /* let the muxers finish their files (bounded wait) */
+    std::unique_lock<std::mutex> lk (p.lock);
+    p.cond.wait_for (lk, std::chrono::seconds (10),
+                     [&p] { return p.files.empty () && p.jobs.empty (); });
+    if (!p.files.empty ())
+      GST_WARNING_OBJECT (self, "%zu file(s) did not finish in time",
+                          p.files.size ());
+    p.worker_stop = true;
+    p.cond.notify_all ();
+  }
+  if (p.worker.joinable ())
+    p.worker.join ();
+  std::lock_guard<std::mutex> lk (p.lock);
+  for (const FilePtr &f : p.files) {
+    /* never finished: take the elements down unlisted */
+    gst_element_set_locked_state (f->muxer, TRUE);
+    gst_element_set_locked_state (f->sink, TRUE);
+    gst_element_set_state (f->sink, GST_STATE_NULL);
+    gst_element_set_state (f->muxer, GST_STATE_NULL);
+    for (GstPad *pad : f->proxies)
+      gst_object_unref (pad);
+    for (GstPad *pad : f->mux_pads)
+      gst_object_unref (pad);
+    gst_bin_remove_many (GST_BIN (self), f->muxer, f->sink, nullptr);
+  }
+  p.files.clear ();
+  for (Stream *st : streams)
+    st->file = nullptr;
+  p.playlist.reset ();
+  for (Stream *st : streams)
+    gst_pad_set_active (st->sinkpad, TRUE);
+}
+
+static GstStateChangeReturn
+gst_segment_sink_change_state (GstElement *element, GstStateChange transition)
+{
+  GstSegmentSink *self = GST_SEGMENT_SINK (element);
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      if (!start (self))
+        return GST_STATE_CHANGE_FAILURE;
+      break;
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      stop (self);
+      break;
+    default:
+      break;
+  }
+  GstStateChangeReturn ret = GST_ELEMENT_CLASS (gst_segment_sink_parent_class)
+                                 ->change_state (element, transition);
+  /* a sink with no file yet has nothing to preroll */
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED &&
+      ret == GST_STATE_CHANGE_SUCCESS)
+    ret = GST_STATE_CHANGE_SUCCESS;
+  return ret;
+}
+
+/* Errors of the internal elements become ours, with the file named. */
+static void
+gst_segment_sink_handle_message (GstBin *bin, GstMessage *msg)
+{
+  GstSegmentSink *self = GST_SEGMENT_SINK (bin);
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR &&
+      GST_MESSAGE_SRC (msg) != GST_OBJECT (self)) {
+    GError *err = nullptr;
+    gchar *debug = nullptr;
+    gst_message_parse_error (msg, &err, &debug);
+    gchar *location = nullptr;
+    if (GST_IS_ELEMENT (GST_MESSAGE_SRC (msg)) &&
+        g_object_class_find_property (
+            G_OBJECT_GET_CLASS (GST_MESSAGE_SRC (msg)), "location"))
+      g_object_get (GST_MESSAGE_SRC (msg), "location", &location, nullptr);
+    gst_element_message_full (
+        GST_ELEMENT (self), GST_MESSAGE_ERROR, err->domain, err->code,
+        g_strdup_printf ("Writing segment %s failed: %s",
+                         location ? location
+                                  : GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)),
+                         err->message),
+        g_strdup_printf ("finished files and the list are intact; %s",
+                         debug ? debug : ""),
+        __FILE__, GST_FUNCTION, __LINE__);
+    g_free (location);
+    g_free (debug);
+    g_error_free (err);
+    gst_message_unref (msg);
+    return;
+  }
+  GST_BIN_CLASS (gst_segment_sink_parent_class)->handle_message (bin, msg);
+}
+
+static void
+gst_segment_sink_split_now (GstSegmentSink *self)
+{
+  Private &p = *self->priv;
+  std::lock_guard<std::mutex> lk (p.lock);
+  if (p.current) {
+    p.split_pending = true;
+    p.split_reason = prune::SplitReason::SplitNow;
+  }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Properties                                                              */
+
+static void
+gst_segment_sink_set_property (GObject *object, guint prop_id,
+                               const GValue *value, GParamSpec *pspec)
+{
+  GstSegmentSink *self = GST_SEGMENT_SINK (object);
+  ObjectLocker lock (self);
+  Settings &s = self->priv->settings;
+  auto str = [value] {
+    const char *v = g_value_get_string (value);
+    return std::string (v ? v : "");
+  };
+  switch (prop_id) {
+    case PROP_LOCATION:
+      s.location = str ();
+      break;
+    case PROP_PLAYLIST_LOCATION:
+      s.playlist_location = str ();
+      break;
+    case PROP_INDEX_LOCATION:
+      s.index_location = str ();
+      break;
+    case PROP_MUXER_FACTORY:
+      s.muxer_factory = str ();
+      break;
+    case PROP_MUXER_PROPERTIES:
+      if (s.muxer_properties)
+        gst_structure_free (s.muxer_properties);
+      s.muxer_properties =
+          static_cast<GstStructure *> (g_value_dup_boxed (value));
+      break;
+    case PROP_START_INDEX:
+      s.start_index = g_value_get_uint (value);
+      break;
+    case PROP_MAX_SIZE_TIME:
+      s.max_size_time = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_SIZE_BYTES:
+      s.max_size_bytes = g_value_get_uint64 (value);
+      break;
+    case PROP_SPLIT_ON_GATE:
+      s.split_on_gate = g_value_get_boolean (value);
+      break;
+    case PROP_SPLIT_ON_BEATS:
+      s.split_on_beats = g_value_get_uint (value);
+      break;
+    case PROP_PRE_ROLL:
+      s.pre_roll = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_PREROLL_BYTES:
+      s.max_preroll_bytes = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_FILES:
+      s.max_files = g_value_get_uint (value);
+      break;
+    case PROP_MAX_TOTAL_BYTES:
+      s.max_total_bytes = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_AGE:
+      s.max_age = g_value_get_uint64 (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_segment_sink_get_property (GObject *object, guint prop_id, GValue *value,
+                               GParamSpec *pspec)
+{
+  GstSegmentSink *self = GST_SEGMENT_SINK (object);
+  ObjectLocker lock (self);
+  const Settings &s = self->priv->settings;
+  switch (prop_id) {
+    case PROP_LOCATION:
+      g_value_set_string (value, s.location.c_str ());
+      break;
+    case PROP_PLAYLIST_LOCATION:
+      g_value_set_string (value, s.playlist_location.c_str ());
+      break;
+    case PROP_INDEX_LOCATION:
+      g_value_set_string (value, s.index_location.c_str ());
+      break;
+    case PROP_MUXER_FACTORY:
+      g_value_set_string (value, s.muxer_factory.c_str ());
+      break;
+    case PROP_MUXER_PROPERTIES:
+      g_value_set_boxed (value, s.muxer_properties);
+      break;
+    case PROP_START_INDEX:
+      g_value_set_uint (value, s.start_index);
+      break;
+    case PROP_MAX_SIZE_TIME:
+      g_value_set_uint64 (value, s.max_size_time);
+      break;
+    case PROP_MAX_SIZE_BYTES:
+      g_value_set_uint64 (value, s.max_size_bytes);
+      break;
+    case PROP_SPLIT_ON_GATE:
+      g_value_set_boolean (value, s.split_on_gate);
+      break;
+    case PROP_SPLIT_ON_BEATS:
+      g_value_set_uint (value, s.split_on_beats);
+      break;
+    case PROP_PRE_ROLL:
+      g_value_set_uint64 (value, s.pre_roll);
+      break;
+    case PROP_MAX_PREROLL_BYTES:
+      g_value_set_uint64 (value, s.max_preroll_bytes);
+      break;
+    case PROP_MAX_FILES:
+      g_value_set_uint (value, s.max_files);
+      break;
+    case PROP_MAX_TOTAL_BYTES:
+      g_value_set_uint64 (value, s.max_total_bytes);
+      break;
+    case PROP_MAX_AGE:
+      g_value_set_uint64 (value, s.max_age);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_segment_sink_finalize (GObject *object)
+{
+  GstSegmentSink *self = GST_SEGMENT_SINK (object);
+  Private *p = self->priv;
+  for (Stream *st : p->streams)
+    free_stream (st);
+  clear_preroll (*p);
+  settings_free (p->settings);
+  delete p;
+  G_OBJECT_CLASS (gst_segment_sink_parent_class)->finalize (object);
+}
+
+static void
+gst_segment_sink_init (GstSegmentSink *self)
+{
+  self->priv = new Private ();
+  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
+}
+
+static void
+gst_segment_sink_class_init (GstSegmentSinkClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBinClass *bin_class = GST_BIN_CLASS (klass);
+  const auto flags = static_cast<GParamFlags> (
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  const auto live = static_cast<GParamFlags> (
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+
+  gobject_class->set_property = gst_segment_sink_set_property;
+  gobject_class->get_property = gst_segment_sink_get_property;
+  gobject_class->finalize = gst_segment_sink_finalize;
+
+  g_object_class_install_property (
+      gobject_class, PROP_LOCATION,
+      g_param_spec_string (
+          "location", "Location",
+          "printf pattern of the segment file names, with one integer "
+          "conversion for the index (e.g. out/seg%05d.mp4)",
+          DEFAULT_LOCATION, flags));
+  g_object_class_install_property (
+      gobject_class, PROP_PLAYLIST_LOCATION,
+      g_param_spec_string (
+          "playlist-location", "Playlist location",
+          "ffmpeg concat list (ffconcat) of the finished files, replaced "
+          "atomically and durably on every change; empty = none",
+          DEFAULT_PLAYLIST_LOCATION, flags));
+  g_object_class_install_property (
+      gobject_class, PROP_INDEX_LOCATION,
+      g_param_spec_string (
+          "index-location", "Index location",
+          "JSON index of the finished files (index, location, start "
+          "running-time and wall-clock time, duration, bytes, split "
+          "reason); empty = none",
+          "", flags));
+  g_object_class_install_property (
+      gobject_class, PROP_MUXER_FACTORY,
+      g_param_spec_string (
+          "muxer-factory", "Muxer factory",
+          "Muxer element for each file (default mp4mux with "
+          "fragment-duration=500, readable up to its last fragment after a "
+          "crash; mpegtsmux and matroskamux also work)",
+          DEFAULT_MUXER_FACTORY, flags));
+  g_object_class_install_property (
+      gobject_class, PROP_MUXER_PROPERTIES,
+      g_param_spec_boxed (
+          "muxer-properties", "Muxer properties",
+          "Properties set on every muxer, as a structure "
+          "(\"properties,fragment-duration=1000\"); replaces the default "
+          "fragment-duration of mp4mux",
+          GST_TYPE_STRUCTURE, flags));
+  g_object_class_install_property (
+      gobject_class, PROP_START_INDEX,
+      g_param_spec_uint (
+          "start-index", "Start index",
+          "Index of the first file (an existing list continues after its "
+          "highest index)",
+          0, G_MAXUINT, 0, flags));
+  g_object_class_install_property (
+      gobject_class, PROP_MAX_SIZE_TIME,
+      g_param_spec_uint64 (
+          "max-size-time", "Maximum size time",
+          "Start a new file after this much running time (ns), at the next "
+          "keyframe; 0 = no limit",
+          0, G_MAXUINT64, 0, live));
+  g_object_class_install_property (
+      gobject_class, PROP_MAX_SIZE_BYTES,
+      g_param_spec_uint64 (
+          "max-size-bytes", "Maximum size bytes",
+          "Start a new file before it would exceed this many bytes, at the "
+          "next keyframe; 0 = no limit",
+          0, G_MAXUINT64, 0, live));
+  g_object_class_install_property (
+      gobject_class, PROP_SPLIT_ON_GATE,
+      g_param_spec_boolean (
+          "split-on-gate", "Split on gate",
+          "Follow a staticgate upstream: a new file at each "
+          "prune-segment-start, the file closed at prune-segment-end, "
+          "nothing written in between",
+          FALSE, flags));
+  g_object_class_install_property (
+      gobject_class, PROP_SPLIT_ON_BEATS,
+      g_param_spec_uint (
+          "split-on-beats", "Split on beats",
+          "Start a new file every N prune-beat events, at the first "
+          "keyframe at or after the beat; 0 = off",
+          0, G_MAXUINT, 0, live));
+  g_object_class_install_property (
+      gobject_class, PROP_PRE_ROLL,
+      g_param_spec_uint64 (
+          "pre-roll", "Pre-roll",
+          "With split-on-gate and a gate in mark mode: keep encoded video "
+          "GOPs while not recording so that a file can start up to this long "
+          "(ns) before the segment start, at a keyframe",
+          0, 600 * GST_SECOND, 0, flags));
+  g_object_class_install_property (
+      gobject_class, PROP_MAX_PREROLL_BYTES,
+      g_param_spec_uint64 (
+          "max-preroll-bytes", "Maximum pre-roll bytes",
+          "Bound on the encoded data held for pre-roll (oldest GOP dropped "
+          "first)",
+          0, G_MAXUINT64, 64 * 1024 * 1024, flags));
+  g_object_class_install_property (
+      gobject_class, PROP_MAX_FILES,
+      g_param_spec_uint (
+          "max-files", "Maximum files",
+          "Keep at most this many finished files (the oldest leaves the list, "
+          "then is deleted); 0 = no limit",
+          0, G_MAXUINT, 0, live));
+  g_object_class_install_property (
+      gobject_class, PROP_MAX_TOTAL_BYTES,
+      g_param_spec_uint64 (
+          "max-total-bytes", "Maximum total bytes",
+          "Keep the finished files under this many bytes in all; 0 = no "
+          "limit",
+          0, G_MAXUINT64, 0, live));
+  g_object_class_install_property (
+      gobject_class, PROP_MAX_AGE,
+      g_param_spec_uint64 (
+          "max-age", "Maximum age",
+          "Delete finished files whose recording started longer ago than "
+          "this (ns, wall clock); 0 = no limit",
+          0, G_MAXUINT64, 0, live));
+
+  /**
+   * GstSegmentSink::format-location:
+   * @sink: the segmentsink
+   * @index: the index of the new file
+   *
+   * Returns: (transfer full) (nullable): the location of the new file, or
+   * %NULL to use the location pattern.
+   */
+  signals[SIGNAL_FORMAT_LOCATION] = g_signal_new (
+      "format-location", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+      nullptr, nullptr, nullptr, G_TYPE_STRING, 1, G_TYPE_UINT);
+  /**
+   * GstSegmentSink::split-now:
+   * @sink: the segmentsink
+   *
+   * Starts a new file at the next keyframe (asks upstream for one).
+   */
+  signals[SIGNAL_SPLIT_NOW] = g_signal_new_class_handler (
+      "split-now", G_TYPE_FROM_CLASS (klass),
+      static_cast<GSignalFlags> (G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK (gst_segment_sink_split_now), nullptr, nullptr, nullptr,
+      G_TYPE_NONE, 0);
+
+  gst_element_class_set_static_metadata (
+      element_class, "Segment sink", "Sink/Muxer",
+      "Rolls encoded streams into segment files and keeps an ffmpeg concat "
+      "list valid at every instant",
+      "gst-prune developers");
+  gst_element_class_add_static_pad_template (element_class, &video_template);
+  gst_element_class_add_static_pad_template (element_class, &audio_template);
+  element_class->request_new_pad =
+      GST_DEBUG_FUNCPTR (gst_segment_sink_request_new_pad);
+  element_class->release_pad = GST_DEBUG_FUNCPTR (gst_segment_sink_release_pad);
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_segment_sink_change_state);
+  bin_class->handle_message =
+      GST_DEBUG_FUNCPTR (gst_segment_sink_handle_message);
+}

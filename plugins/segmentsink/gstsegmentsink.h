@@ -1,0 +1,21 @@
+/* gst-prune
+ * Copyright (C) 2026 gst-prune developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+#pragma once
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_SEGMENT_SINK (gst_segment_sink_get_type ())
+G_DECLARE_FINAL_TYPE (GstSegmentSink, gst_segment_sink, GST, SEGMENT_SINK,
+                      GstBin)
+
+GST_ELEMENT_REGISTER_DECLARE (segmentsink);
+
+G_END_DECLS
