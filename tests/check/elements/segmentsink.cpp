@@ -1,0 +1,331 @@
+/* gst-prune
+ * Copyright (C) 2026 gst-prune developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * GstHarness tests of segmentsink: splits by time, the split-now action
+ * signal, the format-location signal, prune-segment-start/-end and
+ * prune-beat events, messages, EOS ordering and the list it writes.
+ * Real x264 data comes from a source harness.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gst/prune/names.h>
+
+#include <string>
+#include <vector>
+
+#include <glib/gstdio.h>
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+
+namespace {
+
+constexpr GstClockTime kFrame = 100 * GST_MSECOND; /* 10 fps */
+
+struct Sink {
+  GstHarness *h;
+  GstBus *bus;
+  gchar *dir;
+  std::string list;
+
+  explicit Sink (const char *props = "")
+  {
+    dir = g_dir_make_tmp ("segmentsink-XXXXXX", nullptr);
+    list = std::string (dir) + "/list.ffconcat";
+    std::string desc = std::string ("segmentsink location=") + dir +
+                       "/seg%03d.mp4 playlist-location=" + list + " " + props;
+    GstElement *e = gst_parse_launch (desc.c_str (), nullptr);
+    fail_unless (e != nullptr);
+    h = gst_harness_new_with_element (e, "video", nullptr);
+    gst_object_unref (e);
+    bus = gst_bus_new ();
+    gst_element_set_bus (h->element, bus);
+    /* keyframe every 5 frames, no lookahead delay */
+    gst_harness_add_src_parse (
+        h,
+        "videotestsrc pattern=ball ! video/x-raw,width=64,height=48,"
+        "framerate=10/1 ! x264enc tune=zerolatency key-int-max=5 "
+        "speed-preset=ultrafast ! h264parse",
+        FALSE);
+  }
+  ~Sink ()
+  {
+    gst_harness_teardown (h);
+    gst_bus_set_flushing (bus, TRUE);
+    gst_object_unref (bus);
+    GDir *d = g_dir_open (dir, 0, nullptr);
+    while (const gchar *name = g_dir_read_name (d)) {
+      gchar *path = g_build_filename (dir, name, nullptr);
+      g_unlink (path);
+      g_free (path);
+    }
+    g_dir_close (d);
+    g_rmdir (dir);
+    g_free (dir);
+  }
+  void push (int n)
+  {
+    for (int i = 0; i < n; i++)
+      fail_unless_equals_int (gst_harness_push_from_src (h), GST_FLOW_OK);
+  }
+  void event (GstEvent *ev) { fail_unless (gst_harness_push_event (h, ev)); }
+  /* waits for the EOS message and returns the prune messages before it */
+  std::vector<GstMessage *> finish ()
+  {
+    event (gst_event_new_eos ());
+    std::vector<GstMessage *> out;
+    for (;;) {
+      GstMessage *m = gst_bus_timed_pop (bus, 20 * GST_SECOND);
+      fail_unless (m != nullptr, "no EOS message");
+      if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS) {
+        gst_message_unref (m);
+        return out;
+      }
+      fail_if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR);
+      out.push_back (m);
+    }
+  }
+  std::string list_text () const
+  {
+    gchar *text = nullptr;
+    g_file_get_contents (list.c_str (), &text, nullptr, nullptr);
+    std::string out = text ? text : "";
+    g_free (text);
+    return out;
+  }
+};
+
+template<typename T>
+std::vector<T>
+parse_all (const std::vector<GstMessage *> &msgs)
+{
+  std::vector<T> out;
+  for (GstMessage *m : msgs)
+    if (prune::has_name<T> (gst_message_get_structure (m))) {
+      auto v = prune::from_message<T> (m);
+      fail_unless (bool (v), "%s", v.error ().c_str ());
+      out.push_back (*v);
+    }
+  return out;
+}
+
+void
+free_all (std::vector<GstMessage *> &msgs)
+{
+  for (GstMessage *m : msgs)
+    gst_message_unref (m);
+}
+
+int
+count (const std::string &hay, const std::string &needle)
+{
+  int n = 0;
+  for (std::size_t pos = hay.find (needle); pos != std::string::npos;
+       pos = hay.find (needle, pos + 1))
+    n++;
+  return n;
+}
+
+} // namespace
+
+GST_START_TEST (test_split_by_time)
+{
+  Sink s ("max-size-time=1000000000");
+  gst_harness_play (s.h);
+  s.push (35);
+  auto msgs = s.finish ();
+  auto closed = parse_all<prune::SegmentClosed> (msgs);
+  /* 3.5 s in 1 s files, each starting on a keyframe */
+  fail_unless_equals_int (closed.size (), 4);
+  for (std::size_t i = 0; i < 3; i++) {
+    fail_unless_equals_uint64 (closed[i].duration, GST_SECOND);
+    fail_unless (closed[i].reason == prune::SplitReason::MaxSizeTime);
+  }
+  fail_unless (closed[3].reason == prune::SplitReason::Eos);
+  fail_unless_equals_uint64 (closed[3].duration, 5 * kFrame);
+  fail_unless (closed[0].bytes > 0);
+  fail_unless_equals_int (parse_all<prune::SegmentOpened> (msgs).size (), 4);
+  auto updated = parse_all<prune::PlaylistUpdated> (msgs);
+  fail_unless_equals_int (updated.back ().entries, 4);
+  fail_unless_equals_uint64 (updated.back ().duration, 3500 * GST_MSECOND);
+  const std::string list = s.list_text ();
+  fail_unless (list.rfind ("ffconcat version 1.0\n", 0) == 0);
+  fail_unless_equals_int (count (list, "file 'seg"), 4);
+  fail_unless_equals_int (count (list, "duration 1.000000"), 3);
+  fail_unless_equals_int (count (list, "duration 0.500000"), 1);
+  free_all (msgs);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_split_now_and_format_location)
+{
+  Sink s;
+  g_signal_connect (
+      s.h->element, "format-location",
+      G_CALLBACK (+[] (GstElement *, guint index, gpointer dir) -> gchar * {
+        return g_strdup_printf ("%s/custom-%u.mp4",
+                                static_cast<const gchar *> (dir), index * 10);
+      }),
+      s.dir);
+  gst_harness_play (s.h);
+  s.push (7);
+  g_signal_emit_by_name (s.h->element, "split-now");
+  s.push (8); /* the cut waits for the keyframe at frame 10 */
+  auto msgs = s.finish ();
+  auto closed = parse_all<prune::SegmentClosed> (msgs);
+  fail_unless_equals_int (closed.size (), 2);
+  fail_unless (closed[0].reason == prune::SplitReason::SplitNow);
+  fail_unless_equals_uint64 (closed[0].duration, 10 * kFrame);
+  fail_unless (
+      g_str_has_suffix (closed[1].location.c_str (), "/custom-10.mp4"));
+  fail_unless (g_file_test (closed[1].location.c_str (), G_FILE_TEST_EXISTS));
+  fail_unless_equals_int (count (s.list_text (), "file 'custom-"), 2);
+  free_all (msgs);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_split_on_gate_events)
+{
+  Sink s ("split-on-gate=true");
+  gst_harness_play (s.h);
+  s.push (5); /* before any segment: not written */
+  prune::SegmentStart start;
+  start.running_time = 5 * kFrame;
+  s.event (prune::to_event (start));
+  s.push (10); /* frames 5..14 */
+  prune::SegmentEnd end;
+  end.running_time = 15 * kFrame;
+  end.duration = 10 * kFrame;
+  s.event (prune::to_event (end));
+  s.push (10); /* frames 15..24: not written */
+  start.running_time = 25 * kFrame;
+  start.index = 1;
+  s.event (prune::to_event (start));
+  s.push (5);
+  auto msgs = s.finish ();
+  auto closed = parse_all<prune::SegmentClosed> (msgs);
+  fail_unless_equals_int (closed.size (), 2);
+  fail_unless_equals_uint64 (closed[0].running_time, 5 * kFrame);
+  fail_unless_equals_uint64 (closed[0].duration, 10 * kFrame);
+  fail_unless (closed[0].reason == prune::SplitReason::Gate);
+  fail_unless_equals_uint64 (closed[1].running_time, 25 * kFrame);
+  fail_unless_equals_uint64 (closed[1].duration, 5 * kFrame);
+  free_all (msgs);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_split_on_beats)
+{
+  Sink s ("split-on-beats=2");
+  gst_harness_play (s.h);
+  prune::Beat beat;
+  beat.bpm = 120;
+  beat.confidence = 1.0;
+  for (int b = 0; b < 4; b++) {
+    s.push (5);
+    beat.running_time = (b + 1) * 5 * kFrame;
+    beat.index = b;
+    s.event (prune::to_event (beat));
+  }
+  s.push (5);
+  auto msgs = s.finish ();
+  auto closed = parse_all<prune::SegmentClosed> (msgs);
+  /* beats at 0.5, 1.0, 1.5, 2.0 s: cuts at the 2nd and 4th */
+  fail_unless_equals_int (closed.size (), 3);
+  fail_unless (closed[0].reason == prune::SplitReason::Beats);
+  fail_unless_equals_uint64 (closed[0].duration, 10 * kFrame);
+  fail_unless_equals_uint64 (closed[1].duration, 10 * kFrame);
+  free_all (msgs);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_closed_before_eos_and_resume)
+{
+  std::string dir;
+  {
+    Sink s;
+    gst_harness_play (s.h);
+    s.push (12);
+    auto msgs = s.finish ();
+    /* the closed and playlist-updated messages came before EOS */
+    fail_unless_equals_int (parse_all<prune::SegmentClosed> (msgs).size (), 1);
+    fail_unless_equals_int (parse_all<prune::PlaylistUpdated> (msgs).size (),
+                            1);
+    free_all (msgs);
+    /* a second sink on the same list continues it */
+    std::string desc = std::string ("segmentsink location=") + s.dir +
+                       "/seg%03d.mp4 playlist-location=" + s.list;
+    GstElement *e = gst_parse_launch (desc.c_str (), nullptr);
+    GstHarness *h2 = gst_harness_new_with_element (e, "video", nullptr);
+    gst_object_unref (e);
+    GstBus *bus = gst_bus_new ();
+    gst_element_set_bus (h2->element, bus);
+    gst_harness_add_src_parse (
+        h2,
+        "videotestsrc ! video/x-raw,width=64,height=48,framerate=10/1 ! "
+        "x264enc tune=zerolatency key-int-max=5 ! h264parse",
+        FALSE);
+    gst_harness_play (h2);
+    for (int i = 0; i < 6; i++)
+      fail_unless_equals_int (gst_harness_push_from_src (h2), GST_FLOW_OK);
+    gst_harness_push_event (h2, gst_event_new_eos ());
+    GstMessage *m =
+        gst_bus_timed_pop_filtered (bus, 20 * GST_SECOND, GST_MESSAGE_EOS);
+    fail_unless (m != nullptr);
+    gst_message_unref (m);
+    gst_harness_teardown (h2);
+    gst_bus_set_flushing (bus, TRUE);
+    gst_object_unref (bus);
+    const std::string list = s.list_text ();
+    fail_unless_equals_int (count (list, "file 'seg000.mp4'"), 1);
+    fail_unless_equals_int (count (list, "file 'seg001.mp4'"), 1);
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST (test_bad_location_pattern)
+{
+  GstElement *e = gst_element_factory_make ("segmentsink", nullptr);
+  GstBus *bus = gst_bus_new ();
+  gst_element_set_bus (e, bus);
+  g_object_set (e, "location", "/tmp/seg%s.mp4", nullptr);
+  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED),
+                          GST_STATE_CHANGE_FAILURE);
+  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != nullptr);
+  GError *err = nullptr;
+  gst_message_parse_error (msg, &err, nullptr);
+  fail_unless (strstr (err->message, "Bad location pattern") != nullptr, "%s",
+               err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+  gst_element_set_state (e, GST_STATE_NULL);
+  gst_element_set_bus (e, nullptr);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+}
+GST_END_TEST;
+
+static Suite *
+segmentsink_suite (void)
+{
+  Suite *s = suite_create ("segmentsink");
+  TCase *tc = tcase_create ("general");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_split_by_time);
+  tcase_add_test (tc, test_split_now_and_format_location);
+  tcase_add_test (tc, test_split_on_gate_events);
+  tcase_add_test (tc, test_split_on_beats);
+  tcase_add_test (tc, test_closed_before_eos_and_resume);
+  tcase_add_test (tc, test_bad_location_pattern);
+  return s;
+}
+
+GST_CHECK_MAIN (segmentsink);
