@@ -551,16 +551,16 @@ file_eos_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_DROP;
 }
 
-/* Creates and starts the muxer and filesink of a new file (streaming
- * thread, p.lock held). Returns nullptr after posting an error. */
+/* Creates and starts the muxer and filesink of file @index for @streams
+ * (streaming thread, without p.lock: it emits format-location and may post
+ * errors). Returns nullptr after posting an error. */
 static FilePtr
-open_file (GstSegmentSink *self, GstClockTime start_rt, prune::SplitReason why)
+open_file (GstSegmentSink *self, guint index, GstClockTime start_rt,
+           const std::vector<Stream *> &streams)
 {
-  Private &p = *self->priv;
-  (void)why;
   Settings s = settings_copy (self);
   auto f = std::make_shared<File> ();
-  f->index = p.next_index++;
+  f->index = index;
   f->location = location_for (self, s, f->index);
   f->start_rt = start_rt;
   f->start_wallclock = g_get_real_time ();
@@ -621,7 +621,7 @@ open_file (GstSegmentSink *self, GstClockTime start_rt, prune::SplitReason why)
   gst_object_unref (sinkpad);
 
   /* a muxer pad and a proxy src pad for every stream, up front */
-  for (Stream *st : p.streams) {
+  for (Stream *st : streams) {
     gchar *name =
         g_strdup_printf ("%s_%u", GST_PAD_NAME (st->sinkpad), f->index);
     GstPad *proxy = gst_pad_new (name, GST_PAD_SRC);
@@ -648,7 +648,6 @@ open_file (GstSegmentSink *self, GstClockTime start_rt, prune::SplitReason why)
                        (nullptr));
     return nullptr;
   }
-  p.files.push_back (f);
   GST_INFO_OBJECT (self, "opened %s at %" GST_TIME_FORMAT, f->location.c_str (),
                    GST_TIME_ARGS (start_rt));
   return f;
@@ -660,8 +659,13 @@ open_file (GstSegmentSink *self, GstClockTime start_rt, prune::SplitReason why)
 static void
 switch_stream (Stream *st, const FilePtr &f)
 {
-  if (st->file)
-    gst_pad_push_event (st->file->proxies[st->id], gst_event_new_eos ());
+  if (st->file) {
+    /* the EOS may finish the file, and the worker tear it down, while this
+     * push is still under way: hold the pad */
+    GstPad *old = GST_PAD (gst_object_ref (st->file->proxies[st->id]));
+    gst_pad_push_event (old, gst_event_new_eos ());
+    gst_object_unref (old);
+  }
   st->file = f;
   if (!f)
     return;
@@ -838,12 +842,19 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
     if (cur) {
       cur->end_rt = rt;
       cur->reason = p.split_reason;
+      p.current = nullptr;
     }
-    opened = open_file (self, rt, p.split_reason);
+    /* audio at or after rt waits: video_pos is rt until the next buffer */
+    const guint index = p.next_index++;
+    const std::vector<Stream *> streams = p.streams;
+    lk.unlock ();
+    opened = open_file (self, index, rt, streams);
+    lk.lock ();
     if (!opened) {
       gst_buffer_unref (buf);
       return GST_FLOW_ERROR;
     }
+    p.files.push_back (opened);
     p.current = opened;
     p.split_pending = false;
     p.fku_requested = false;
