@@ -154,6 +154,7 @@ struct File {
   guint64 bytes = 0;              /* buffer bytes pushed (for max-size-bytes) */
   std::vector<GstPad *> mux_pads; /* per stream, same order as streams */
   std::vector<GstPad *> proxies;  /* our src pads linked to mux_pads */
+  bool written = false;           /* its muxer wrote everything */
 };
 using FilePtr = std::shared_ptr<File>;
 
@@ -538,15 +539,16 @@ file_eos_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   GstSegmentSink *self = ctx->first;
   Private &p = *self->priv;
   std::lock_guard<std::mutex> lk (p.lock);
-  for (auto it = p.files.begin (); it != p.files.end (); ++it) {
-    if (it->get () == ctx->second) {
-      FilePtr f = *it;
-      p.files.erase (it);
-      queue_job (p, [self, f] { finish_file (self, f); });
-      maybe_post_eos (self);
-      break;
-    }
+  for (const FilePtr &f : p.files)
+    if (f.get () == ctx->second)
+      f->written = true;
+  /* muxers finish in any order; files are listed in order */
+  while (!p.files.empty () && p.files.front ()->written) {
+    FilePtr f = p.files.front ();
+    p.files.pop_front ();
+    queue_job (p, [self, f] { finish_file (self, f); });
   }
+  maybe_post_eos (self);
   /* the internal sink's EOS is not the bin's: drop the event here */
   return GST_PAD_PROBE_DROP;
 }
@@ -1344,6 +1346,7 @@ start (GstSegmentSink *self)
   p.beats = 0;
   p.worker_stop = false;
   p.worker = std::thread (worker_run, self);
+  GST_DEBUG_OBJECT (self, "started");
   return true;
 }
 
@@ -1387,6 +1390,7 @@ stop (GstSegmentSink *self)
   }
   if (p.worker.joinable ())
     p.worker.join ();
+  GST_DEBUG_OBJECT (self, "worker stopped");
   std::lock_guard<std::mutex> lk (p.lock);
   for (const FilePtr &f : p.files) {
     /* never finished: take the elements down unlisted */

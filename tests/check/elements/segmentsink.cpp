@@ -49,7 +49,8 @@ struct Sink {
     /* keyframe every 5 frames, no lookahead delay */
     gst_harness_add_src_parse (
         h,
-        "videotestsrc pattern=ball ! video/x-raw,width=64,height=48,"
+        "videotestsrc pattern=ball num-buffers=100 ! "
+        "video/x-raw,width=64,height=48,"
         "framerate=10/1 ! x264enc tune=zerolatency key-int-max=5 "
         "speed-preset=ultrafast ! h264parse",
         FALSE);
@@ -268,7 +269,8 @@ GST_START_TEST (test_closed_before_eos_and_resume)
     gst_element_set_bus (h2->element, bus);
     gst_harness_add_src_parse (
         h2,
-        "videotestsrc ! video/x-raw,width=64,height=48,framerate=10/1 ! "
+        "videotestsrc num-buffers=100 ! "
+        "video/x-raw,width=64,height=48,framerate=10/1 ! "
         "x264enc tune=zerolatency key-int-max=5 ! h264parse",
         FALSE);
     gst_harness_play (h2);
