@@ -1,7 +1,10 @@
 #!/bin/sh
 # Install every Debian 12 package gst-prune needs to build, run and test.
 #
-# Usage: scripts/setup.sh [--dry-run]
+# Usage: scripts/setup.sh [--eval] [--dry-run]
+#   --eval     also the evaluation tools: FluidSynth and the OpenMSX MIDI
+#              pieces (beat ground truth), mir_eval, aubio (anchor), sox
+#   --dry-run  print the package list and exit
 #
 # Safe to run again: packages already present are left as they are.
 # Needs root for apt-get; as another user it re-runs itself through sudo
@@ -22,14 +25,23 @@ gstreamer1.0-x fonts-dejavu-core"
 TEST="ffmpeg valgrind clang-format python3 python3-gi python3-gst-1.0
 gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 procps"
 
-PACKAGES=$(echo $BUILD $RUN $TEST)
+# Evaluation (tests/eval, benchmarks with anchors): not needed to build or
+# run the test suite.
+EVAL="python3-numpy python3-mir-eval python3-mido openttd-openmsx fluidsynth
+fluid-soundfont-gm sox aubio-tools"
 
-if [ "${1:-}" = "--dry-run" ]; then
+PACKAGES=$(echo $BUILD $RUN $TEST)
+dry=no
+for arg in "$@"; do
+  case $arg in
+    --eval) PACKAGES=$(echo $PACKAGES $EVAL) ;;
+    --dry-run) dry=yes ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "setup: unknown option '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+if [ $dry = yes ]; then
   echo "$PACKAGES"
-  exit 0
-fi
-if [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
-  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 

@@ -1,0 +1,762 @@
+/* gst-prune
+ * Copyright (C) 2026 gst-prune developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "beat.h"
+
+#include <gst/fft/gstfftf32.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace prune {
+
+namespace {
+
+constexpr double kFa = BeatTracker::kAnalysisRate;
+constexpr int kN = BeatTracker::kFftSize;
+constexpr int kHopN = BeatTracker::kHop;
+constexpr double kFps = kFa / kHopN;
+constexpr double kLoHz = 30.0, kHiHz = 5000.0;
+constexpr double kLogGain = 30.0;
+constexpr double kSilence = 1e-4;         /* -80 dBFS */
+constexpr double kOnsetMeanSeconds = 0.5; /* running mean of the flux */
+constexpr double kAcfSeconds = 2.5;       /* tempo memory */
+constexpr int kTempoEvery = 4;            /* frames between tempo updates */
+constexpr int kMultiples = 4;             /* comb of the tempo score */
+constexpr double kSwitchSeconds = 0.35;   /* a new tempo must win so long */
+constexpr double kDrift = 0.04;
+constexpr double kHalfRatio = 0.97;
+/* ties: click tracks */             /* followed at once */
+constexpr double kCombSeconds = 6.0; /* phase comb span */
+constexpr double kCombDecay = 2.5;   /* seconds, recency of the comb */
+constexpr double kFollow = 0.2;      /* of a period: phase followed smoothly */
+constexpr double kFollowGain = 0.15; /* per frame */
+constexpr double kJumpWin = 1.15;    /* a far phase must win by this much */
+constexpr double kLockSeconds = 0.5, kUnlockSeconds = 2.0;
+constexpr double kTempoConfHi = 0.12, kTempoConfLo = 0.06;
+constexpr double kContrastHi = 1.6, kContrastLo = 1.3;
+constexpr double kMinHistory = 1.0;   /* seconds of active audio to lock */
+constexpr double kTimeOffset = 0.010; /* onset-time calibration, s */
+constexpr int kPending = 64;
+constexpr double kWait = 0.05; /* for the onset of a beat in silence */
+constexpr double kConfirm = 0.05;
+/* onset detector delay */             /* beats held for the lookahead */
+constexpr double kRefineSeconds = 1.5; /* comb decay around held beats */
+
+/* ln(x) for x >= 1 (about 1e-4 absolute error): exponent from the bits,
+ * mantissa by a polynomial; libm's log1pf dominated the profile */
+inline float
+fast_ln (float x)
+{
+  uint32_t b;
+  std::memcpy (&b, &x, 4);
+  const int e = (int)((b >> 23) & 0xff) - 127;
+  b = (b & 0x007fffffu) | 0x3f800000u;
+  float m;
+  std::memcpy (&m, &b, 4); /* 1 <= m < 2 */
+  const float t = m - 1.0f;
+  /* log2(1+t) on [0,1) */
+  const float l2 =
+      t * (1.4425449f +
+           t * (-0.7181452f +
+                t * (0.4575485f +
+                     t * (-0.2779042f + t * (0.1217970f + t * -0.0258411f)))));
+  return (e + l2) * 0.69314718f;
+}
+
+size_t
+next_pow2 (size_t v)
+{
+  size_t p = 1;
+  while (p < v)
+    p <<= 1;
+  return p;
+}
+
+} // namespace
+
+struct BeatTracker::Impl {
+  BeatSettings settings;
+  int rate = 0, channels = 0;
+  bool configured = false;
+
+  /* resampler: box-car over dec input samples, then linear interpolation */
+  int dec = 1;
+  double acc = 0.0;
+  int acc_n = 0;
+  uint64_t dec_index = 0; /* decimated samples produced */
+  double prev_y = 0.0;
+  uint64_t out_index = 0;  /* analysis samples produced */
+  double in_per_out = 1.0; /* input samples per analysis sample */
+
+  /* analysis window (ring of kN samples) */
+  std::vector<float> ring;
+  int ring_pos = 0;
+  int since_frame = 0;
+  double silent_run = 0.0;     /* seconds of consecutive silent samples */
+  double silent_run_max = 0.0; /* longest recent silent run (decays) */
+  std::vector<float> window, frame;
+  std::vector<GstFFTF32Complex> spectrum;
+  GstFFTF32 *fft = nullptr;
+  int k_lo = 0, k_hi = 0;
+  std::vector<float> logmag, prev_logmag;
+  double flux_mean = 0.0;
+
+  /* onset strength history */
+  size_t hist = 0; /* power of two */
+  std::vector<float> onset;
+  std::vector<float> srun; /* silent run at each frame's end, s */
+  int64_t n = -1;          /* newest frame */
+  double active_seconds = 0.0;
+
+  /* tempo */
+  int l_min = 0, l_max = 0, acf_max = 0;
+  std::vector<double> acf;
+  double acf_decay = 1.0;
+  std::vector<double> prior;
+  double tau = 0.0; /* frames, 0: none */
+  double tempo_conf = 0.0;
+  double cand_tau = 0.0;
+  int cand_count = 0;
+  int tempo_tick = 0;
+
+  /* phase */
+  std::vector<double> comb;
+  double b_next = 0.0; /* predicted next beat, frames */
+  bool have_phase = false;
+  double contrast = 0.0;
+  int jump_count = 0;
+  double last_beat = -1e9; /* last beat (emitted or held), frames */
+
+  /* lock */
+  LockState state = LockState::Searching;
+  int good_frames = 0, bad_frames = 0;
+
+  /* lookahead */
+  double pending[kPending];
+  int pend_head = 0, pend_count = 0;
+  double last_reported = -1e9;
+
+  /* counters */
+  uint64_t beats = 0, nonfinite = 0;
+
+  ~Impl ()
+  {
+    if (fft)
+      gst_fft_f32_free (fft);
+  }
+
+  void clamp_settings ();
+  void allocate ();
+  void clear ();
+  void push_sample (double x, std::vector<BeatInfo> &out);
+  void analysis_sample (double y, std::vector<BeatInfo> &out);
+  void analyse_frame (std::vector<BeatInfo> &out);
+  float onset_at (double f) const;
+  void update_tempo ();
+  void update_phase ();
+  void update_lock (bool silent);
+  void emit (std::vector<BeatInfo> &out);
+  void report (double b, bool predicted, std::vector<BeatInfo> &out);
+  double refine (double b) const;
+  bool in_gap () const { return silent_run > silent_run_max + 0.03; }
+  double confidence () const
+  {
+    const double pc = std::clamp ((contrast - 1.0) / 2.0, 0.0, 1.0);
+    return std::clamp (0.5 * std::min (1.0, tempo_conf * 2.0) + 0.5 * pc, 0.0,
+                       1.0);
+  }
+  /* time in seconds of frame position @f (onset time) */
+  static double frame_time (double f)
+  {
+    return ((f + 1.0) * kHopN - kN / 2.0) / kFa + kTimeOffset;
+  }
+  double audio_end () const { return (n + 1) * (double)kHopN / kFa; }
+};
+
+void
+BeatTracker::Impl::clamp_settings ()
+{
+  BeatSettings &s = settings;
+  s.min_bpm =
+      std::clamp (std::isfinite (s.min_bpm) ? s.min_bpm : 40.0, 20.0, 390.0);
+  s.max_bpm = std::clamp (std::isfinite (s.max_bpm) ? s.max_bpm : 240.0,
+                          s.min_bpm * 1.1, 400.0);
+  s.preferred_bpm =
+      std::clamp (std::isfinite (s.preferred_bpm) ? s.preferred_bpm : 120.0,
+                  s.min_bpm, s.max_bpm);
+  s.prior_octaves = std::clamp (
+      std::isfinite (s.prior_octaves) ? s.prior_octaves : 1.0, 0.05, 10.0);
+  s.lookahead =
+      std::clamp (std::isfinite (s.lookahead) ? s.lookahead : 0.0, 0.0, 10.0);
+}
+
+void
+BeatTracker::Impl::allocate ()
+{
+  clamp_settings ();
+  dec = std::max (1, (int)std::floor (rate / kFa));
+  in_per_out = rate / kFa;
+  ring.assign (kN, 0.0f);
+  window.resize (kN);
+  for (int i = 0; i < kN; i++)
+    window[i] = (float)(0.5 - 0.5 * std::cos (2.0 * M_PI * (i + 0.5) / kN));
+  frame.assign (kN, 0.0f);
+  spectrum.assign (kN / 2 + 1, GstFFTF32Complex{0.0f, 0.0f});
+  if (!fft)
+    fft = gst_fft_f32_new (kN, FALSE);
+  k_lo = (int)std::ceil (kLoHz * kN / kFa);
+  k_hi = (int)std::floor (kHiHz * kN / kFa);
+  logmag.assign (kN / 2 + 1, 0.0f);
+  prev_logmag.assign (kN / 2 + 1, 0.0f);
+
+  l_min = std::max (2, (int)std::floor (60.0 / settings.max_bpm * kFps));
+  l_max = (int)std::ceil (60.0 / settings.min_bpm * kFps);
+  acf_max = kMultiples * l_max + kMultiples;
+  acf.assign (acf_max + 1, 0.0);
+  acf_decay = std::exp (-1.0 / (kAcfSeconds * kFps));
+  prior.assign (l_max + 1, 0.0);
+  for (int l = l_min; l <= l_max; l++) {
+    const double bpm = 60.0 * kFps / l;
+    const double o =
+        std::log2 (bpm / settings.preferred_bpm) / settings.prior_octaves;
+    prior[l] = std::exp (-0.5 * o * o);
+  }
+  comb.assign (l_max + 2, 0.0);
+
+  const size_t need =
+      (size_t)acf_max + 2 +
+      (size_t)((kCombSeconds + settings.lookahead + kRefineSeconds * 2) * kFps +
+               l_max) +
+      16;
+  hist = next_pow2 (need);
+  onset.assign (hist, 0.0f);
+  srun.assign (hist, 1e9f);
+  clear ();
+}
+
+void
+BeatTracker::Impl::clear ()
+{
+  acc = 0.0;
+  acc_n = 0;
+  dec_index = 0;
+  prev_y = 0.0;
+  out_index = 0;
+  std::fill (ring.begin (), ring.end (), 0.0f);
+  ring_pos = 0;
+  since_frame = 0;
+  silent_run = 1e9; /* the stream starts "after" silence */
+  silent_run_max = 0.0;
+  std::fill (logmag.begin (), logmag.end (), 0.0f);
+  std::fill (prev_logmag.begin (), prev_logmag.end (), 0.0f);
+  flux_mean = 0.0;
+  std::fill (onset.begin (), onset.end (), 0.0f);
+  std::fill (srun.begin (), srun.end (), 1e9f);
+  n = -1;
+  active_seconds = 0.0;
+  std::fill (acf.begin (), acf.end (), 0.0);
+  tau = 0.0;
+  tempo_conf = 0.0;
+  cand_tau = 0.0;
+  cand_count = 0;
+  tempo_tick = 0;
+  b_next = 0.0;
+  have_phase = false;
+  contrast = 0.0;
+  jump_count = 0;
+  last_beat = -1e9;
+  state = LockState::Searching;
+  good_frames = bad_frames = 0;
+  pend_head = pend_count = 0;
+  last_reported = -1e9;
+  beats = 0;
+  nonfinite = 0;
+}
+
+inline void
+BeatTracker::Impl::push_sample (double x, std::vector<BeatInfo> &out)
+{
+  acc += x;
+  if (++acc_n < dec)
+    return;
+  const double y = acc / dec;
+  acc = 0.0;
+  acc_n = 0;
+  /* decimated sample j sits at input position j*dec + (dec-1)/2 */
+  const double pos_j = dec_index * (double)dec + (dec - 1) * 0.5;
+  if (dec_index == 0)
+    prev_y = y;
+  const double pos_p = pos_j - dec;
+  for (;;) {
+    const double p = out_index * in_per_out;
+    if (p >= pos_j)
+      break;
+    const double fr = dec_index == 0 ? 1.0 : (p - pos_p) / dec;
+    analysis_sample (prev_y + (y - prev_y) * fr, out);
+    out_index++;
+  }
+  prev_y = y;
+  dec_index++;
+}
+
+inline void
+BeatTracker::Impl::analysis_sample (double y, std::vector<BeatInfo> &out)
+{
+  ring[ring_pos] = (float)y;
+  ring_pos = (ring_pos + 1) & (kN - 1);
+  if (std::fabs (y) < kSilence) {
+    silent_run += 1.0 / kFa;
+  } else {
+    if (silent_run > 0.0 && silent_run < 1e8)
+      silent_run_max = std::max (silent_run_max, silent_run);
+    silent_run = 0.0;
+  }
+  if (++since_frame == kHopN) {
+    since_frame = 0;
+    analyse_frame (out);
+  }
+}
+
+float
+BeatTracker::Impl::onset_at (double f) const
+{
+  if (f < 0.0 || f > (double)n || f < (double)n - (double)hist + 2)
+    return 0.0f;
+  const int64_t i = (int64_t)std::floor (f);
+  const double fr = f - i;
+  const float a = onset[i & (hist - 1)];
+  const float b = i + 1 <= n ? onset[(i + 1) & (hist - 1)] : 0.0f;
+  return (float)(a + (b - a) * fr);
+}
+
+void
+BeatTracker::Impl::analyse_frame (std::vector<BeatInfo> &out)
+{
+  n++;
+  /* window the last kN samples (oldest first) */
+  double energy = 0.0;
+  for (int i = 0; i < kN; i++) {
+    const float s = ring[(ring_pos + i) & (kN - 1)];
+    energy += (double)s * s;
+    frame[i] = s * window[i];
+  }
+  const bool silent = std::sqrt (energy / kN) < kSilence;
+  gst_fft_f32_fft (fft, frame.data (), spectrum.data ());
+  std::swap (logmag, prev_logmag);
+  const float scale = (float)(2.0 / kN * 2.0); /* full-scale sine ~ 1 */
+  for (int k = k_lo - 1; k <= k_hi + 1; k++) {
+    const float re = spectrum[k].r, im = spectrum[k].i;
+    logmag[k] = fast_ln (1.0f + (float)kLogGain * scale *
+                                    std::sqrt (re * re + im * im));
+  }
+  double flux = 0.0;
+  for (int k = k_lo; k <= k_hi; k++) {
+    const float ref =
+        std::max ({prev_logmag[k - 1], prev_logmag[k], prev_logmag[k + 1]});
+    const float d = logmag[k] - ref;
+    if (d > 0.0f)
+      flux += d;
+  }
+  flux /= (k_hi - k_lo + 1);
+  const double a = 1.0 - std::exp (-1.0 / (kOnsetMeanSeconds * kFps));
+  const double o = std::max (0.0, flux - flux_mean);
+  flux_mean += a * (flux - flux_mean);
+  onset[n & (hist - 1)] = (float)o;
+  srun[n & (hist - 1)] = (float)std::min (silent_run, 1e9);
+  /* the longest silent run between onsets is forgotten over ~60 s */
+  silent_run_max *= std::exp (-1.0 / (60.0 * kFps));
+
+  /* a gap: silence longer than any silent stretch between recent onsets
+   * (a click track is silent between its clicks) */
+  const bool gap = silent && in_gap ();
+  if (!gap) {
+    active_seconds += 1.0 / kFps;
+    /* autocorrelation with exponential forgetting */
+    for (int l = 0; l <= acf_max; l++) {
+      const double od = l <= n ? onset[(n - l) & (hist - 1)] : 0.0;
+      acf[l] = acf[l] * acf_decay + o * od;
+    }
+    if (++tempo_tick >= kTempoEvery) {
+      tempo_tick = 0;
+      update_tempo ();
+    }
+  }
+  update_phase ();
+  update_lock (gap);
+  emit (out);
+}
+
+void
+BeatTracker::Impl::update_tempo ()
+{
+  double base = 0.0;
+  for (int l = l_min; l <= acf_max; l++)
+    base += acf[l];
+  base /= (acf_max - l_min + 1);
+  const double zero = acf[0] - base;
+  if (zero <= 1e-12)
+    return;
+  double best = 0.0;
+  int best_l = 0;
+  for (int l = l_min; l <= l_max; l++) {
+    double s = 0.0;
+    for (int m = 1; m <= kMultiples; m++) {
+      const int h = m / 2;
+      double mx = 0.0;
+      for (int j = m * l - h; j <= m * l + h; j++)
+        mx = std::max (mx, acf[j] - base);
+      s += mx;
+    }
+    s *= prior[l];
+    if (s > best) {
+      best = s;
+      best_l = l;
+    }
+  }
+  if (best_l == 0) {
+    tempo_conf = 0.0;
+    return;
+  }
+  /* a pulse twice as fast that is (almost) as strong is the beat: the
+   * slower level only won through the prior */
+  if (best_l / 2 >= l_min) {
+    auto peak = [&] (double lag) {
+      double mx = 0.0;
+      for (int j = (int)std::floor (lag) - 1; j <= (int)std::ceil (lag) + 1;
+           j++)
+        mx = std::max (mx, acf[j] - base);
+      return mx;
+    };
+    if (peak (best_l / 2.0) >= kHalfRatio * peak (best_l))
+      best_l = (int)std::lround (best_l / 2.0);
+  }
+  /* refine from the peak at the highest multiple */
+  const int m = kMultiples;
+  int pk = m * best_l;
+  for (int j = m * best_l - m; j <= m * best_l + m; j++)
+    if (j > 0 && j < acf_max && acf[j] > acf[pk])
+      pk = j;
+  double frac = pk;
+  if (pk > 0 && pk < acf_max) {
+    const double y0 = acf[pk - 1], y1 = acf[pk], y2 = acf[pk + 1];
+    const double den = y0 - 2.0 * y1 + y2;
+    if (den < 0.0)
+      frac = pk + std::clamp (0.5 * (y0 - y2) / den, -0.5, 0.5);
+  }
+  double c = frac / m;
+  if (std::fabs (c / best_l - 1.0) > 0.1)
+    c = best_l;
+  double peak1 = 0.0;
+  for (int j = best_l - 1; j <= best_l + 1; j++)
+    peak1 = std::max (peak1, acf[j] - base);
+  tempo_conf = std::clamp (peak1 / zero, 0.0, 1.0);
+
+  if (tau <= 0.0) {
+    tau = c;
+    cand_count = 0;
+    return;
+  }
+  if (std::fabs (c / tau - 1.0) <= kDrift) {
+    tau += 0.5 * (c - tau);
+    cand_count = 0;
+    return;
+  }
+  if (cand_count > 0 && std::fabs (c / cand_tau - 1.0) <= kDrift) {
+    cand_count++;
+    cand_tau = c;
+  } else {
+    cand_tau = c;
+    cand_count = 1;
+  }
+  if (cand_count * kTempoEvery >= kSwitchSeconds * kFps) {
+    tau = cand_tau;
+    cand_count = 0;
+  }
+}
+
+void
+BeatTracker::Impl::update_phase ()
+{
+  if (tau <= 0.0)
+    return;
+  const int np = std::max (1, (int)std::floor (tau));
+  const int K = std::max (2, (int)std::ceil (kCombSeconds * kFps / tau));
+  const double wk = std::exp (-tau / kFps / kCombDecay);
+  std::fill (comb.begin (), comb.begin () + np, 0.0);
+  const int64_t oldest = std::max<int64_t> (0, n - (int64_t)hist + 2);
+  double w = 1.0;
+  for (int k = 0; k < K; k++, w *= wk) {
+    /* positions n - p - k tau, p = 0..np-1: a fixed fraction */
+    const double pos0 = (double)n - k * tau;
+    const int64_t i0 = (int64_t)std::floor (pos0);
+    const float fr = (float)(pos0 - i0), wf = (float)w;
+    for (int p = 0; p < np; p++) {
+      const int64_t i = i0 - p;
+      if (i < oldest)
+        break;
+      const float a = onset[i & (hist - 1)];
+      const float b = i + 1 <= n ? onset[(i + 1) & (hist - 1)] : 0.0f;
+      comb[p] += wf * (a + (b - a) * fr);
+    }
+  }
+  double sum = 0.0, best = -1.0;
+  int best_p = 0;
+  for (int p = 0; p < np; p++) {
+    sum += comb[p];
+    if (comb[p] > best) {
+      best = comb[p];
+      best_p = p;
+    }
+  }
+  const double mean = sum / np;
+  if (mean <= 1e-9) {
+    contrast = 0.0;
+    return; /* nothing to go by: keep the phase */
+  }
+  contrast = best / mean;
+  double pf = best_p;
+  {
+    const double y0 = comb[(best_p + np - 1) % np], y1 = comb[best_p],
+                 y2 = comb[(best_p + 1) % np];
+    const double den = y0 - 2.0 * y1 + y2;
+    if (den < 0.0)
+      pf = best_p + std::clamp (0.5 * (y0 - y2) / den, -0.5, 0.5);
+  }
+  double cand = (double)n - pf + tau;
+  if (!have_phase) {
+    b_next = cand;
+    have_phase = true;
+    jump_count = 0;
+    return;
+  }
+  double e = std::remainder (cand - b_next, tau);
+  if (std::fabs (e) <= kFollow * tau) {
+    b_next += kFollowGain * e;
+    jump_count = 0;
+    return;
+  }
+  /* the comb value at the current prediction */
+  double ph = std::fmod ((double)n + tau - b_next, tau);
+  if (ph < 0.0)
+    ph += tau;
+  const int pi = std::clamp ((int)std::lround (ph), 0, np - 1);
+  if (best > kJumpWin * comb[pi]) {
+    if (++jump_count >= tau) {
+      b_next += e;
+      jump_count = 0;
+    }
+  } else {
+    jump_count = 0;
+  }
+}
+
+void
+BeatTracker::Impl::update_lock (bool gap)
+{
+  if (gap)
+    return; /* silence neither locks nor unlocks */
+  const bool good = tau > 0.0 && tempo_conf >= kTempoConfHi &&
+                    contrast >= kContrastHi &&
+                    active_seconds >= std::max (kMinHistory, 2.5 * tau / kFps);
+  const bool bad =
+      tau <= 0.0 || tempo_conf < kTempoConfLo || contrast < kContrastLo;
+  good_frames = good ? good_frames + 1 : 0;
+  bad_frames = bad ? bad_frames + 1 : 0;
+  if (state != LockState::Locked) {
+    if (good_frames >= kLockSeconds * kFps)
+      state = LockState::Locked;
+  } else if (bad_frames >= kUnlockSeconds * kFps) {
+    state = LockState::Lost;
+  }
+}
+
+double
+BeatTracker::Impl::refine (double b) const
+{
+  /* best offset of a comb centred on b, past and future beats */
+  const int K = std::max (2, (int)std::ceil (kRefineSeconds * 2 * kFps / tau));
+  const double wk = std::exp (-tau / kFps / kRefineSeconds);
+  double best = -1.0, best_d = 0.0;
+  for (double d = -0.2 * tau; d <= 0.2 * tau; d += 0.25) {
+    double s = 0.0, w = 1.0;
+    for (int k = 0; k <= K; k++) {
+      const double pos = b + d + k * tau, neg = b + d - k * tau;
+      if (pos <= n)
+        s += w * onset_at (pos);
+      if (k > 0)
+        s += w * onset_at (neg);
+      w *= wk;
+    }
+    s *= 1.0 - 0.5 * (d / tau) * (d / tau);
+    if (s > best) {
+      best = s;
+      best_d = d;
+    }
+  }
+  return b + best_d;
+}
+
+void
+BeatTracker::Impl::report (double b, bool predicted, std::vector<BeatInfo> &out)
+{
+  BeatInfo bi;
+  bi.time = frame_time (b);
+  bi.bpm = 60.0 * kFps / tau;
+  bi.confidence = confidence ();
+  bi.index = beats++;
+  bi.downbeat = false;
+  bi.state = state;
+  bi.predicted = predicted;
+  out.push_back (bi);
+}
+
+void
+BeatTracker::Impl::emit (std::vector<BeatInfo> &out)
+{
+  const double end = audio_end ();
+  if (have_phase && tau > 0.0) {
+    while (b_next <= last_beat + 0.5 * tau)
+      b_next += tau;
+    for (;;) {
+      const double bt = frame_time (b_next);
+      if (bt > end)
+        break;
+      /* a beat predicted into silence waits a little for its onset: in
+       * a gap it is dropped */
+      if (silent_run > 0.002 && end < bt + kWait)
+        break;
+      const double b = b_next;
+      b_next += tau;
+      if (state != LockState::Locked || in_gap ())
+        continue;
+      last_beat = b;
+      if (settings.lookahead <= 0.0) {
+        report (b, end - bt < kConfirm, out);
+      } else if (pend_count < kPending) {
+        pending[(pend_head + pend_count++) % kPending] = b;
+      }
+    }
+  }
+  if (settings.lookahead <= 0.0)
+    return;
+  const double due = end - settings.lookahead;
+  while (pend_count > 0) {
+    const double b = pending[pend_head];
+    if (frame_time (b) > due)
+      break;
+    pend_head = (pend_head + 1) % kPending;
+    pend_count--;
+    const double r = refine (b);
+    if (r <= last_reported + 0.5 * tau)
+      continue;
+    last_reported = r;
+    /* the onset is confirmed once the analysis passed it */
+    report (r, settings.lookahead < kConfirm, out);
+  }
+}
+
+BeatTracker::BeatTracker () : impl_ (std::make_unique<Impl> ()) {}
+
+BeatTracker::~BeatTracker () = default;
+
+void
+BeatTracker::set_settings (const BeatSettings &settings)
+{
+  impl_->settings = settings;
+  impl_->clamp_settings ();
+}
+
+const BeatSettings &
+BeatTracker::settings () const
+{
+  return impl_->settings;
+}
+
+bool
+BeatTracker::configure (int rate, int channels)
+{
+  if (rate < 8000 || rate > 192000 || channels < 1 || channels > 64)
+    return false;
+  impl_->rate = rate;
+  impl_->channels = channels;
+  impl_->allocate ();
+  impl_->configured = true;
+  return true;
+}
+
+void
+BeatTracker::reset ()
+{
+  if (impl_->configured)
+    impl_->allocate ();
+}
+
+void
+BeatTracker::process (const float *interleaved, size_t frames,
+                      std::vector<BeatInfo> &out)
+{
+  Impl &p = *impl_;
+  if (!p.configured || !interleaved)
+    return;
+  const int ch = p.channels;
+  const double inv = 1.0 / ch;
+  for (size_t i = 0; i < frames; i++) {
+    const float *s = interleaved + i * ch;
+    double x = 0.0;
+    for (int c = 0; c < ch; c++) {
+      const float v = s[c];
+      if (std::isfinite (v))
+        x += v;
+      else
+        p.nonfinite++;
+    }
+    p.push_sample (x * inv, out);
+  }
+}
+
+size_t
+BeatTracker::max_beats (size_t frames) const
+{
+  const Impl &p = *impl_;
+  if (!p.configured)
+    return 0;
+  return (size_t)std::ceil ((double)frames / p.rate * p.settings.max_bpm * 1.5 /
+                            60.0) +
+         kPending + 2;
+}
+
+BeatStatus
+BeatTracker::status () const
+{
+  const Impl &p = *impl_;
+  BeatStatus s;
+  s.bpm = p.tau > 0.0 ? 60.0 * kFps / p.tau : 0.0;
+  s.confidence = p.tau > 0.0 ? p.confidence () : 0.0;
+  s.state = p.state;
+  s.time = p.n >= 0 ? p.audio_end () : 0.0;
+  s.next_beat = p.have_phase && p.state == LockState::Locked
+                    ? Impl::frame_time (p.b_next)
+                    : -1.0;
+  s.beats = p.beats;
+  s.nonfinite = p.nonfinite;
+  return s;
+}
+
+double
+BeatTracker::latency () const
+{
+  return impl_->settings.lookahead;
+}
+
+} // namespace prune
