@@ -28,6 +28,9 @@ constexpr int kHopN = BeatTracker::kHop;
 constexpr double kFps = kFa / kHopN;
 constexpr double kLoHz = 30.0, kHiHz = 5000.0;
 constexpr double kLogGain = 30.0;
+constexpr int kBands = 3; /* onset bands: bass, middle, treble */
+constexpr double kBandEdge[kBands + 1] = {kLoHz, 200.0, 1600.0, kHiHz};
+constexpr float kBandWeight[kBands] = {1.0f / 3, 1.0f / 3, 1.0f / 3};
 constexpr double kSilence = 1e-4;         /* -80 dBFS */
 constexpr double kOnsetMeanSeconds = 0.5; /* running mean of the flux */
 constexpr double kAcfSeconds = 2.5;       /* tempo memory */
@@ -35,15 +38,24 @@ constexpr int kTempoEvery = 4;            /* frames between tempo updates */
 constexpr int kMultiples = 4;             /* comb of the tempo score */
 constexpr double kSwitchSeconds = 0.35;   /* a new tempo must win so long */
 constexpr double kDrift = 0.04;
-constexpr double kHalfRatio = 0.97;
-/* ties: click tracks */             /* followed at once */
+constexpr double kSwitchMargin = 1.1; /* a new tempo must score this much */
+constexpr double kMinLagData = 0.5;   /* s of products before a lag counts */
+constexpr double kUnbias = 1.0;
+/* The comb's mean over multiples supports every metrical level of a
+ * steady pulse train alike; weighing it by (beats per second)^kRateExp
+ * counts the evidence per unit time, so that a level whose every beat
+ * carries an onset beats the level twice as slow unless the slow level's
+ * beats are clearly stronger (accents), while a faster level that only
+ * fills in weak subdivisions still loses through the prior. */
+constexpr double kRateExp = 0.5;
+constexpr double kOwnPeak = 0.3;     /* own lag against the comb mean */
 constexpr double kCombSeconds = 6.0; /* phase comb span */
 constexpr double kCombDecay = 2.5;   /* seconds, recency of the comb */
 constexpr double kFollow = 0.2;      /* of a period: phase followed smoothly */
 constexpr double kFollowGain = 0.15; /* per frame */
 constexpr double kJumpWin = 1.15;    /* a far phase must win by this much */
 constexpr double kLockSeconds = 0.5, kUnlockSeconds = 2.0;
-constexpr double kTempoConfHi = 0.12, kTempoConfLo = 0.06;
+constexpr double kTempoConfHi = 0.2, kTempoConfLo = 0.06;
 constexpr double kContrastHi = 1.6, kContrastLo = 1.3;
 constexpr double kMinHistory = 1.0;   /* seconds of active audio to lock */
 constexpr double kTimeOffset = 0.010; /* onset-time calibration, s */
@@ -109,6 +121,7 @@ struct BeatTracker::Impl {
   std::vector<GstFFTF32Complex> spectrum;
   GstFFTF32 *fft = nullptr;
   int k_lo = 0, k_hi = 0;
+  int band_lo[kBands] = {}, band_hi[kBands] = {};
   std::vector<float> logmag, prev_logmag;
   double flux_mean = 0.0;
 
@@ -121,10 +134,13 @@ struct BeatTracker::Impl {
 
   /* tempo */
   int l_min = 0, l_max = 0, acf_max = 0;
-  std::vector<double> acf;
+  std::vector<double> acf, acn; /* running, unbiased */
+  std::vector<double> tscore;   /* tempo score per lag */
+  int64_t acf_updates = 0;
   double acf_decay = 1.0;
   std::vector<double> prior;
-  double tau = 0.0; /* frames, 0: none */
+  std::vector<double> rate_w; /* evidence per second: (tempo)^kRateExp */
+  double tau = 0.0;           /* frames, 0: none */
   double tempo_conf = 0.0;
   double cand_tau = 0.0;
   int cand_count = 0;
@@ -217,6 +233,11 @@ BeatTracker::Impl::allocate ()
     fft = gst_fft_f32_new (kN, FALSE);
   k_lo = (int)std::ceil (kLoHz * kN / kFa);
   k_hi = (int)std::floor (kHiHz * kN / kFa);
+  for (int b = 0; b < kBands; b++) {
+    band_lo[b] = b == 0 ? k_lo : band_hi[b - 1] + 1;
+    band_hi[b] =
+        b == kBands - 1 ? k_hi : (int)std::floor (kBandEdge[b + 1] * kN / kFa);
+  }
   logmag.assign (kN / 2 + 1, 0.0f);
   prev_logmag.assign (kN / 2 + 1, 0.0f);
 
@@ -224,13 +245,17 @@ BeatTracker::Impl::allocate ()
   l_max = (int)std::ceil (60.0 / settings.min_bpm * kFps);
   acf_max = kMultiples * l_max + kMultiples;
   acf.assign (acf_max + 1, 0.0);
+  acn.assign (acf_max + 1, 0.0);
+  tscore.assign (l_max + 1, 0.0);
   acf_decay = std::exp (-1.0 / (kAcfSeconds * kFps));
   prior.assign (l_max + 1, 0.0);
+  rate_w.assign (l_max + 1, 0.0);
   for (int l = l_min; l <= l_max; l++) {
     const double bpm = 60.0 * kFps / l;
     const double o =
         std::log2 (bpm / settings.preferred_bpm) / settings.prior_octaves;
     prior[l] = std::exp (-0.5 * o * o);
+    rate_w[l] = std::pow (bpm / settings.preferred_bpm, kRateExp);
   }
   comb.assign (l_max + 2, 0.0);
 
@@ -266,6 +291,7 @@ BeatTracker::Impl::clear ()
   n = -1;
   active_seconds = 0.0;
   std::fill (acf.begin (), acf.end (), 0.0);
+  acf_updates = 0;
   tau = 0.0;
   tempo_conf = 0.0;
   cand_tau = 0.0;
@@ -360,15 +386,20 @@ BeatTracker::Impl::analyse_frame (std::vector<BeatInfo> &out)
     logmag[k] = fast_ln (1.0f + (float)kLogGain * scale *
                                     std::sqrt (re * re + im * im));
   }
+  /* per-band mean positive flux; the bands weigh alike, so the few bass
+   * bins (kick, bass notes: mostly on the beat) count as much as the
+   * many bins of chords and hi-hats (often off the beat) */
   double flux = 0.0;
-  for (int k = k_lo; k <= k_hi; k++) {
-    const float ref =
-        std::max ({prev_logmag[k - 1], prev_logmag[k], prev_logmag[k + 1]});
-    const float d = logmag[k] - ref;
-    if (d > 0.0f)
-      flux += d;
+  for (int b = 0; b < kBands; b++) {
+    float f = 0.0f;
+    for (int k = band_lo[b]; k <= band_hi[b]; k++) {
+      const float ref =
+          std::max ({prev_logmag[k - 1], prev_logmag[k], prev_logmag[k + 1]});
+      const float d = logmag[k] - ref;
+      f += d > 0.0f ? d : 0.0f;
+    }
+    flux += kBandWeight[b] * f / (band_hi[b] - band_lo[b] + 1);
   }
-  flux /= (k_hi - k_lo + 1);
   const double a = 1.0 - std::exp (-1.0 / (kOnsetMeanSeconds * kFps));
   const double o = std::max (0.0, flux - flux_mean);
   flux_mean += a * (flux - flux_mean);
@@ -383,10 +414,13 @@ BeatTracker::Impl::analyse_frame (std::vector<BeatInfo> &out)
   if (!gap) {
     active_seconds += 1.0 / kFps;
     /* autocorrelation with exponential forgetting */
-    for (int l = 0; l <= acf_max; l++) {
-      const double od = l <= n ? onset[(n - l) & (hist - 1)] : 0.0;
-      acf[l] = acf[l] * acf_decay + o * od;
-    }
+    const int lim = (int)std::min<int64_t> (acf_max, n);
+    const size_t mask = hist - 1;
+    for (int l = 0; l <= lim; l++)
+      acf[l] = acf[l] * acf_decay + o * onset[(n - l) & mask];
+    for (int l = lim + 1; l <= acf_max; l++)
+      acf[l] *= acf_decay;
+    acf_updates++;
     if (++tempo_tick >= kTempoEvery) {
       tempo_tick = 0;
       update_tempo ();
@@ -400,25 +434,55 @@ BeatTracker::Impl::analyse_frame (std::vector<BeatInfo> &out)
 void
 BeatTracker::Impl::update_tempo ()
 {
+  /* Unbias the running autocorrelation: lag l has summed
+   * 1 - decay^(updates - l) of the weight of a full memory, so early on
+   * long lags (slow tempi) would be underestimated. Lags with less than
+   * kMinLagData of products are not used yet. */
+  const int64_t jmax64 =
+      std::min<int64_t> (acf_max, acf_updates - (int64_t)(kMinLagData * kFps));
+  if (jmax64 < 2 * l_min + 1)
+    return;
+  const int jmax = (int)jmax64;
+  {
+    /* decay^(updates - l), from l = jmax down by one factor per lag */
+    double dp = std::pow (acf_decay, (double)(acf_updates - jmax));
+    for (int l = jmax; l >= 0; l--, dp *= acf_decay)
+      acn[l] = acf[l] / (1.0 - kUnbias * dp);
+  }
   double base = 0.0;
-  for (int l = l_min; l <= acf_max; l++)
-    base += acf[l];
-  base /= (acf_max - l_min + 1);
-  const double zero = acf[0] - base;
+  for (int l = l_min; l <= jmax; l++)
+    base += acn[l];
+  base /= (jmax - l_min + 1);
+  const double zero = acn[0] - base;
   if (zero <= 1e-12)
     return;
   double best = 0.0;
   int best_l = 0;
-  for (int l = l_min; l <= l_max; l++) {
+  const int l_hi = std::min (l_max, (jmax - 1) / 2);
+  std::fill (tscore.begin (), tscore.end (), 0.0);
+  for (int l = l_min; l <= l_hi; l++) {
     double s = 0.0;
+    int cnt = 0;
     for (int m = 1; m <= kMultiples; m++) {
       const int h = m / 2;
+      if (m * l + h > jmax)
+        break;
       double mx = 0.0;
       for (int j = m * l - h; j <= m * l + h; j++)
-        mx = std::max (mx, acf[j] - base);
+        mx = std::max (mx, acn[j] - base);
       s += mx;
+      cnt++;
     }
-    s *= prior[l];
+    s /= cnt;
+    /* the beat itself must carry a pulse: a level whose own lag is weak
+     * against its multiples (a subdivision between clicks) does not get
+     * the credit of the slower level's peaks */
+    double own = 0.0;
+    for (int j = l - 1; j <= l + 1; j++)
+      own = std::max (own, acn[j] - base);
+    s *= std::min (1.0, own / (kOwnPeak * s + 1e-30));
+    s *= prior[l] * rate_w[l];
+    tscore[l] = s;
     if (s > best) {
       best = s;
       best_l = l;
@@ -428,28 +492,17 @@ BeatTracker::Impl::update_tempo ()
     tempo_conf = 0.0;
     return;
   }
-  /* a pulse twice as fast that is (almost) as strong is the beat: the
-   * slower level only won through the prior */
-  if (best_l / 2 >= l_min) {
-    auto peak = [&] (double lag) {
-      double mx = 0.0;
-      for (int j = (int)std::floor (lag) - 1; j <= (int)std::ceil (lag) + 1;
-           j++)
-        mx = std::max (mx, acf[j] - base);
-      return mx;
-    };
-    if (peak (best_l / 2.0) >= kHalfRatio * peak (best_l))
-      best_l = (int)std::lround (best_l / 2.0);
-  }
-  /* refine from the peak at the highest multiple */
-  const int m = kMultiples;
+  /* refine from the peak at the highest multiple in reach */
+  int m = kMultiples;
+  while (m > 1 && m * best_l + m >= jmax)
+    m--;
   int pk = m * best_l;
   for (int j = m * best_l - m; j <= m * best_l + m; j++)
-    if (j > 0 && j < acf_max && acf[j] > acf[pk])
+    if (j > 0 && j < jmax && acn[j] > acn[pk])
       pk = j;
   double frac = pk;
-  if (pk > 0 && pk < acf_max) {
-    const double y0 = acf[pk - 1], y1 = acf[pk], y2 = acf[pk + 1];
+  if (pk > 0 && pk < jmax) {
+    const double y0 = acn[pk - 1], y1 = acn[pk], y2 = acn[pk + 1];
     const double den = y0 - 2.0 * y1 + y2;
     if (den < 0.0)
       frac = pk + std::clamp (0.5 * (y0 - y2) / den, -0.5, 0.5);
@@ -459,7 +512,7 @@ BeatTracker::Impl::update_tempo ()
     c = best_l;
   double peak1 = 0.0;
   for (int j = best_l - 1; j <= best_l + 1; j++)
-    peak1 = std::max (peak1, acf[j] - base);
+    peak1 = std::max (peak1, acn[j] - base);
   tempo_conf = std::clamp (peak1 / zero, 0.0, 1.0);
 
   if (tau <= 0.0) {
@@ -469,6 +522,16 @@ BeatTracker::Impl::update_tempo ()
   }
   if (std::fabs (c / tau - 1.0) <= kDrift) {
     tau += 0.5 * (c - tau);
+    cand_count = 0;
+    return;
+  }
+  /* another tempo must clearly beat the current one (its best score
+   * near tau) for kSwitchSeconds running */
+  double cur = 0.0;
+  for (int l = std::max (l_min, (int)std::floor (tau));
+       l <= std::min (l_hi, (int)std::ceil (tau)); l++)
+    cur = std::max (cur, tscore[l]);
+  if (best < kSwitchMargin * cur) {
     cand_count = 0;
     return;
   }

@@ -29,19 +29,24 @@
  *    library), log-compressed magnitudes log(1 + 30 |X|) in 30 Hz–5 kHz,
  *    and the positive spectral flux against the previous frame, taken
  *    after a 3-bin maximum filter over the previous frame (so vibrato and
- *    slow glides do not count as onsets). The flux minus its running mean
+ *    slow glides do not count as onsets), averaged per band (30–200 Hz,
+ *    200–1600 Hz, 1.6–5 kHz) and the bands weighed alike (bass onsets
+ *    count as much as the many treble bins). The flux minus its running mean
  *    (time constant 0.5 s), half-wave rectified, is the onset strength;
  *    it is kept in a ring of about 4 periods of min-bpm plus 8 s.
  * 3. Tempo: an autocorrelation of the onset strength, updated at every
- *    frame with exponential forgetting (time constant 2.5 s). Every
- *    4 frames each candidate period between 60/max-bpm and 60/min-bpm is
- *    scored by a comb over its first four multiples, times a log-Gaussian
- *    prior around `preferred_bpm` (std `prior_octaves` octaves): the prior
- *    picks the metrical level when the comb supports two. The winning
+ *    frame with exponential forgetting (time constant 2.5 s), divided by
+ *    the weight each lag has gathered so far (no bias to fast tempi in
+ *    the first seconds). Every 4 frames each candidate period between
+ *    60/max-bpm and 60/min-bpm is scored by the mean of a comb over its
+ *    first four multiples, cut when its own lag is weak against that mean
+ *    (a subdivision between clicks), times (bpm/preferred)^0.5 (evidence
+ *    per second) and a log-Gaussian prior around `preferred_bpm` (std
+ *    `prior_octaves` octaves). The winning
  *    period is refined to a fraction of a frame from the peak at its
  *    highest multiple in range. A new tempo replaces the current one only
- *    when it wins for 0.35 s running (hysteresis), unless it lies within
- *    4 % (drift, followed at once). Tempo confidence is the winner's
+ *    when it scores 10 % above it for 0.35 s running (hysteresis), unless it
+ * lies within 4 % (drift, followed at once). Tempo confidence is the winner's
  *    autocorrelation above the baseline, over the zero-lag value.
  * 4. Phase: at every frame a comb of the current period is laid over the
  *    last 6 s of onset strength (recent beats weigh more) for every phase;

@@ -7,9 +7,10 @@
  * version 2.1 of the License, or (at your option) any later version.
  *
  * Unit tests of gst/prune/beat.h on generated click tracks: tempi from 60
- * to 200 BPM, a tempo step, silence gaps, white noise, DC, clipping,
- * NaN/Inf samples, sample rates from 8 to 96 kHz, 1/2/6 channels, and no
- * allocation per block (counted by a replaced operator new).
+ * to 200 BPM, drum patterns (straight and swung eighths), a tempo step, silence
+ * gaps, white noise, DC, clipping, NaN/Inf samples, sample rates from 8 to 96
+ * kHz, 1/2/6 channels, and no allocation per block (counted by a replaced
+ * operator new).
  */
 /* before gstcheck.h, whose fail() macro breaks <memory> */
 #include <gst/prune/beat.h>
@@ -172,6 +173,39 @@ check_beats (const Run &r, const std::vector<double> &ref, double from,
   }
   fail_unless (hit >= min_fraction * expected, "%d beats of %d expected", hit,
                expected);
+}
+
+/* A drum pattern in 4/4: kick (decaying 60 Hz) on beats 1 and 3, snare
+ * (noise burst) on 2 and 4, a quieter hi-hat (high noise) on every
+ * eighth; with @swing the off-beat eighths sit at 2/3 of the beat. */
+std::vector<float>
+drums (int rate, double seconds, double bpm, double first, bool swing)
+{
+  std::vector<float> x ((size_t)(seconds * rate), 0.0f);
+  const double T = 60.0 / bpm;
+  auto add = [&] (double t, int kind) {
+    const size_t s0 = (size_t)std::llround (t * rate);
+    const double len = kind == 0 ? 0.12 : kind == 1 ? 0.08 : 0.03;
+    for (size_t k = 0; k < (size_t)(len * rate) && s0 + k < x.size (); k++) {
+      const double tt = (double)k / rate;
+      const uint32_t i = (uint32_t)(s0 + k);
+      double v;
+      if (kind == 0)
+        v = 0.6 * std::exp (-tt / 0.04) * std::sin (2 * M_PI * 60 * tt);
+      else if (kind == 1)
+        v = 0.3 * std::exp (-tt / 0.02) * noise (i * 3u);
+      else /* crude high-pass: difference of noise */
+        v = 0.08 * std::exp (-tt / 0.008) * (noise (i) - noise (i - 1));
+      x[s0 + k] += (float)v;
+    }
+  };
+  int beat = 0;
+  for (double t = first; t < seconds; t += T, beat++) {
+    add (t, beat % 2 == 0 ? 0 : 1);
+    add (t, 2);
+    add (t + (swing ? 2.0 / 3.0 : 0.5) * T, 2);
+  }
+  return x;
 }
 
 } // namespace
@@ -403,6 +437,26 @@ GST_START_TEST (test_reset)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_drum_patterns)
+{
+  /* the quarter note is the beat, not the eighth-note hi-hat nor the
+   * half-note kick; straight and swung (at 180 BPM the same pattern reads
+   * as 90 BPM with sixteenth hi-hats: not asked) */
+  for (double bpm : {100.0, 120.0, 140.0}) {
+    for (bool swing : {false, true}) {
+      const double seconds = 20.0;
+      const Run r = run (drums (44100, seconds, bpm, 0.3, swing), 44100);
+      fail_unless (r.status.state == LockState::Locked, "%g BPM: not locked",
+                   bpm);
+      fail_unless (std::fabs (r.status.bpm / bpm - 1.0) <= 0.002,
+                   "%g BPM%s: tempo %.3f", bpm, swing ? " swing" : "",
+                   r.status.bpm);
+      check_beats (r, grid (0.3, bpm, seconds), 6.0, seconds, 0.030, 0.9);
+    }
+  }
+}
+GST_END_TEST;
+
 static Suite *
 beat_suite (void)
 {
@@ -411,6 +465,7 @@ beat_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_click_tempi);
   tcase_add_test (tc, test_tempo_step);
+  tcase_add_test (tc, test_drum_patterns);
   tcase_add_test (tc, test_silence_gap_keeps_phase);
   tcase_add_test (tc, test_noise_and_silence_give_no_beats);
   tcase_add_test (tc, test_dc_and_clipping);
