@@ -62,6 +62,7 @@
 #include "gstsegmentsink.h"
 
 #include <gst/prune/names.h>
+#include "../prune-element.h"
 #include <gst/prune/playlist.h>
 #include <gst/video/video.h>
 
@@ -222,24 +223,10 @@ GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (
 
 namespace {
 
-class ObjectLocker {
-public:
-  explicit ObjectLocker (gpointer obj) : obj_ (GST_OBJECT (obj))
-  {
-    GST_OBJECT_LOCK (obj_);
-  }
-  ~ObjectLocker () { GST_OBJECT_UNLOCK (obj_); }
-  ObjectLocker (const ObjectLocker &) = delete;
-  ObjectLocker &operator= (const ObjectLocker &) = delete;
-
-private:
-  GstObject *obj_;
-};
-
 Settings
 settings_copy (GstSegmentSink *self)
 {
-  ObjectLocker lock (self);
+  prune::ObjectLocker lock (self);
   Settings s = self->priv->settings;
   if (s.muxer_properties != nullptr)
     s.muxer_properties = gst_structure_copy (s.muxer_properties);
@@ -766,7 +753,7 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
   Private &p = *self->priv;
   guint64 max_time, max_bytes, pre_roll, max_preroll;
   {
-    ObjectLocker lock (self);
+    prune::ObjectLocker lock (self);
     max_time = p.settings.max_size_time;
     max_bytes = p.settings.max_size_bytes;
     pre_roll = p.settings.pre_roll;
@@ -1006,7 +993,7 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
   guint split_on_beats;
   guint64 pre_roll;
   {
-    ObjectLocker lock (self);
+    prune::ObjectLocker lock (self);
     split_on_gate = p.settings.split_on_gate;
     split_on_beats = p.settings.split_on_beats;
     pre_roll = p.settings.pre_roll;
@@ -1488,7 +1475,7 @@ gst_segment_sink_set_property (GObject *object, guint prop_id,
                                const GValue *value, GParamSpec *pspec)
 {
   GstSegmentSink *self = GST_SEGMENT_SINK (object);
-  ObjectLocker lock (self);
+  prune::ObjectLocker lock (self);
   Settings &s = self->priv->settings;
   auto str = [value] {
     const char *v = g_value_get_string (value);
@@ -1554,7 +1541,7 @@ gst_segment_sink_get_property (GObject *object, guint prop_id, GValue *value,
                                GParamSpec *pspec)
 {
   GstSegmentSink *self = GST_SEGMENT_SINK (object);
-  ObjectLocker lock (self);
+  prune::ObjectLocker lock (self);
   const Settings &s = self->priv->settings;
   switch (prop_id) {
     case PROP_LOCATION:

@@ -80,6 +80,7 @@
 #include <gst/prune/mask.h>
 #include <gst/prune/motion.h>
 #include <gst/prune/names.h>
+#include "../prune-element.h"
 #include <gst/video/video.h>
 
 #include <algorithm>
@@ -243,21 +244,6 @@ gst_static_gate_mode_get_type (void)
 /* ---------------------------------------------------------------------- */
 /* Helpers                                                                 */
 
-/* RAII for the object lock. */
-class ObjectLocker {
-public:
-  explicit ObjectLocker (gpointer obj) : obj_ (GST_OBJECT (obj))
-  {
-    GST_OBJECT_LOCK (obj_);
-  }
-  ~ObjectLocker () { GST_OBJECT_UNLOCK (obj_); }
-  ObjectLocker (const ObjectLocker &) = delete;
-  ObjectLocker &operator= (const ObjectLocker &) = delete;
-
-private:
-  GstObject *obj_;
-};
-
 /* Decodes any image GStreamer can read into 8-bit gray. */
 static bool
 load_mask_image (const std::string &path, MaskImage &out, std::string &error)
@@ -401,7 +387,7 @@ update_stats (GstStaticGate *self, const prune::MotionResult *r, guint64 passed,
               guint64 dropped)
 {
   State &st = *self->state;
-  ObjectLocker lock (self);
+  prune::ObjectLocker lock (self);
   Stats &s = *self->stats;
   if (r != nullptr) {
     s.frames_in++;
@@ -648,7 +634,7 @@ apply_settings (GstStaticGate *self)
   State &st = *self->state;
   bool mask_changed = false, geometry_changed = false;
   {
-    ObjectLocker lock (self);
+    prune::ObjectLocker lock (self);
     const Settings &s = *self->settings;
     if (s.serial == st.applied.serial)
       return;
@@ -985,7 +971,7 @@ gst_static_gate_set_info (GstVideoFilter *filter, GstCaps *incaps,
 static GstClockTime
 hold_latency (GstStaticGate *self)
 {
-  ObjectLocker lock (self);
+  prune::ObjectLocker lock (self);
   const Settings &s = *self->settings;
   if (s.mode != GST_STATIC_GATE_MODE_DROP)
     return 0;
@@ -1078,7 +1064,7 @@ gst_static_gate_start (GstBaseTransform *trans)
   GstStaticGate *self = GST_STATIC_GATE (trans);
   std::string error;
   {
-    ObjectLocker lock (self);
+    prune::ObjectLocker lock (self);
     error = self->settings->mask_error;
   }
   /* a mask that did not parse or load stops the element here */
@@ -1096,7 +1082,7 @@ gst_static_gate_start (GstBaseTransform *trans)
   st.segment_index = 0;
   st.warned_overflow = false;
   {
-    ObjectLocker lock (self);
+    prune::ObjectLocker lock (self);
     *self->stats = Stats ();
   }
   return TRUE;
@@ -1140,7 +1126,7 @@ gst_static_gate_set_property (GObject *object, guint prop_id,
       GST_ELEMENT_WARNING (self, RESOURCE, SETTINGS,
                            ("Invalid mask: %s", error.c_str ()),
                            ("the previous mask stays in use"));
-    ObjectLocker lock (self);
+    prune::ObjectLocker lock (self);
     Settings &s = *self->settings;
     s.mask = text ? text : "";
     s.mask_error = error;
@@ -1153,7 +1139,7 @@ gst_static_gate_set_property (GObject *object, guint prop_id,
     return;
   }
   {
-    ObjectLocker lock (self);
+    prune::ObjectLocker lock (self);
     Settings &s = *self->settings;
     switch (prop_id) {
       case PROP_MODE:
@@ -1208,7 +1194,7 @@ gst_static_gate_get_property (GObject *object, guint prop_id, GValue *value,
                               GParamSpec *pspec)
 {
   GstStaticGate *self = GST_STATIC_GATE (object);
-  ObjectLocker lock (self);
+  prune::ObjectLocker lock (self);
   const Settings &s = *self->settings;
   switch (prop_id) {
     case PROP_MODE:
