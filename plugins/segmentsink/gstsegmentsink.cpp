@@ -122,6 +122,9 @@ static guint signals[LAST_SIGNAL];
 #define DEFAULT_MUXER_FACTORY "mp4mux"
 #define DEFAULT_MP4_FRAGMENT_MS 500
 
+/* How far one stream may run ahead of another inside a file's queues. */
+static const guint64 kQueueTime = 10 * GST_SECOND;
+
 namespace {
 
 struct Settings {
@@ -154,8 +157,13 @@ struct File {
   prune::SplitReason reason = prune::SplitReason::Eos;
   guint64 bytes = 0;              /* buffer bytes pushed (for max-size-bytes) */
   std::vector<GstPad *> mux_pads; /* per stream, same order as streams */
-  std::vector<GstPad *> proxies;  /* our src pads linked to mux_pads */
-  bool written = false;           /* its muxer wrote everything */
+  std::vector<GstPad *> proxies;  /* our src pads, one per stream */
+  /* a queue between each proxy and its muxer pad: the streams feed the
+   * muxer on their own threads, so the audio may wait for the video's
+   * decisions without starving the muxer (bounded by kQueueTime) */
+  std::vector<GstElement *> queues;
+  std::vector<bool> eos_sent; /* per stream: its EOS went in */
+  bool written = false;       /* its muxer wrote everything */
 };
 using FilePtr = std::shared_ptr<File>;
 
@@ -193,7 +201,11 @@ struct Private {
   Stream *video = nullptr;
   std::deque<FilePtr> files; /* open files, oldest first */
   FilePtr current;           /* the file the video writes to */
-  GstClockTime video_pos = GST_CLOCK_TIME_NONE; /* latest primary start */
+  /* how far the primary stream has decided, in decode order: the largest
+   * running time of a DTS (PTS without DTS) seen. A later cut is at a
+   * keyframe whose PTS is at least its DTS, so other streams may write
+   * everything before this without waiting for it. */
+  GstClockTime video_pos = GST_CLOCK_TIME_NONE;
   GstClockTime video_end = GST_CLOCK_TIME_NONE; /* latest primary end */
   bool video_eos = false;
   bool flushing = true;
@@ -435,28 +447,43 @@ apply_retention (GstSegmentSink *self, const Settings &s)
   }
 }
 
+/* Takes the elements of @f down and out of the bin. */
+static void
+teardown_file (GstSegmentSink *self, File &f)
+{
+  std::vector<GstElement *> elements = f.queues;
+  elements.push_back (f.muxer);
+  elements.push_back (f.sink);
+  for (GstElement *e : elements) {
+    gst_element_set_locked_state (e, TRUE);
+    gst_element_set_state (e, GST_STATE_NULL);
+  }
+  for (GstPad *pad : f.proxies) {
+    gst_pad_set_active (pad, FALSE);
+    gst_object_unref (pad);
+  }
+  f.proxies.clear ();
+  for (GstPad *pad : f.mux_pads) {
+    gst_element_release_request_pad (f.muxer, pad);
+    gst_object_unref (pad);
+  }
+  f.mux_pads.clear ();
+  for (GstElement *e : elements)
+    gst_bin_remove (GST_BIN (self), e);
+  /* GstBin drops the sink flag with its last sink child; the bin is a sink
+   * for its whole life (the pipeline waits for its EOS) */
+  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
+  f.queues.clear ();
+  f.muxer = f.sink = nullptr;
+}
+
 /* The file's muxer wrote everything (worker thread): shut its elements
  * down, list it, apply retention. */
 static void
 finish_file (GstSegmentSink *self, FilePtr f)
 {
   Private &p = *self->priv;
-  gst_element_set_locked_state (f->muxer, TRUE);
-  gst_element_set_locked_state (f->sink, TRUE);
-  gst_element_set_state (f->sink, GST_STATE_NULL);
-  gst_element_set_state (f->muxer, GST_STATE_NULL);
-  for (GstPad *pad : f->proxies) {
-    gst_pad_set_active (pad, FALSE);
-    gst_object_unref (pad);
-  }
-  f->proxies.clear ();
-  for (GstPad *pad : f->mux_pads) {
-    gst_element_release_request_pad (f->muxer, pad);
-    gst_object_unref (pad);
-  }
-  f->mux_pads.clear ();
-  gst_bin_remove_many (GST_BIN (self), f->muxer, f->sink, nullptr);
-  f->muxer = f->sink = nullptr;
+  teardown_file (self, *f);
 
   /* the file is on disk before the list names it */
   guint64 bytes = 0;
@@ -628,8 +655,21 @@ open_file (GstSegmentSink *self, guint index, GstClockTime start_rt,
       return nullptr;
     }
     f->mux_pads.push_back (mp);
-    gst_pad_link (proxy, mp);
+    GstElement *q = gst_element_factory_make ("queue", nullptr);
+    g_object_set (q, "max-size-buffers", 0, "max-size-bytes", 0,
+                  "max-size-time", kQueueTime, "silent", TRUE, nullptr);
+    gst_bin_add (GST_BIN (self), q);
+    f->queues.push_back (q);
+    GstPad *qsink = gst_element_get_static_pad (q, "sink");
+    GstPad *qsrc = gst_element_get_static_pad (q, "src");
+    gst_pad_link (qsrc, mp);
+    gst_pad_link (proxy, qsink);
+    gst_object_unref (qsink);
+    gst_object_unref (qsrc);
   }
+  for (GstElement *q : f->queues)
+    gst_element_sync_state_with_parent (q);
+  f->eos_sent.assign (streams.size (), false);
   if (!gst_element_sync_state_with_parent (f->sink) ||
       !gst_element_sync_state_with_parent (f->muxer)) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
@@ -642,19 +682,61 @@ open_file (GstSegmentSink *self, guint index, GstClockTime start_rt,
   return f;
 }
 
-/* Points @st at @f: finish the old file for this stream (EOS on its muxer
- * pad) and start the new one with the stream's sticky events. Called from
+/* Ends @st's part of @f (EOS on its muxer pad), once. The EOS may finish
+ * the file and the worker tear it down while the push is under way: the
+ * pad is held. */
+static void
+end_stream_in (Stream *st, File &f)
+{
+  if (f.eos_sent[st->id])
+    return;
+  f.eos_sent[st->id] = true;
+  GstPad *pad = GST_PAD (gst_object_ref (f.proxies[st->id]));
+  gst_pad_push_event (pad, gst_event_new_eos ());
+  gst_object_unref (pad);
+}
+
+/* Points @st at @f (null: no file) for data at running time @rt (NONE: the
+ * stream ends). Every open file this stream will not write to any more -
+ * its current one, ones it skipped, ones that ended before @rt - gets its
+ * EOS, so that no muxer waits for a stream that went on. Called from
  * @st's streaming thread without p.lock. */
 static void
-switch_stream (Stream *st, const FilePtr &f)
+switch_stream (GstSegmentSink *self, Stream *st, const FilePtr &f,
+               GstClockTime rt)
 {
-  if (st->file) {
-    /* the EOS may finish the file, and the worker tear it down, while this
-     * push is still under way: hold the pad */
-    GstPad *old = GST_PAD (gst_object_ref (st->file->proxies[st->id]));
-    gst_pad_push_event (old, gst_event_new_eos ());
-    gst_object_unref (old);
+  Private &p = *self->priv;
+  std::vector<FilePtr> done;
+  {
+    std::lock_guard<std::mutex> lk (p.lock);
+    for (const FilePtr &x : p.files) {
+      if (x == f)
+        break;
+      const bool ended =
+          !GST_CLOCK_TIME_IS_VALID (rt) ||
+          (GST_CLOCK_TIME_IS_VALID (x->end_rt) && x->end_rt <= rt);
+      if (f || ended)
+        done.push_back (x);
+    }
   }
+  if (st->file && st->file != f)
+    end_stream_in (st, *st->file);
+  for (const FilePtr &x : done) {
+    if (x->eos_sent[st->id] || x == st->file)
+      continue;
+    /* never written by this stream: an empty, well-formed part */
+    GstPad *proxy = x->proxies[st->id];
+    gst_pad_push_event (
+        proxy, st->stream_start
+                   ? gst_event_ref (st->stream_start)
+                   : gst_event_new_stream_start (GST_PAD_NAME (st->sinkpad)));
+    if (st->caps)
+      gst_pad_push_event (proxy, gst_event_new_caps (st->caps));
+    gst_pad_push_event (proxy, gst_event_new_segment (&st->segment));
+    end_stream_in (st, *x);
+  }
+  if (st->file == f)
+    return;
   st->file = f;
   if (!f)
     return;
@@ -772,7 +854,15 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
     return GST_FLOW_FLUSHING;
   }
   if (GST_CLOCK_TIME_IS_VALID (rt)) {
-    p.video_pos = rt;
+    GstClockTime decided = rt;
+    if (GST_BUFFER_DTS_IS_VALID (buf)) {
+      guint64 d;
+      const int sign = gst_segment_to_running_time_full (
+          &st->segment, GST_FORMAT_TIME, GST_BUFFER_DTS (buf), &d);
+      decided = sign > 0 ? d : 0;
+    }
+    if (!GST_CLOCK_TIME_IS_VALID (p.video_pos) || decided > p.video_pos)
+      p.video_pos = decided;
     const GstClockTime end =
         rt +
         (GST_BUFFER_DURATION_IS_VALID (buf) ? GST_BUFFER_DURATION (buf) : 0);
@@ -859,7 +949,7 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
   if (ask_keyframe)
     request_keyframe (self, st);
   if (st->file != target)
-    switch_stream (st, target);
+    switch_stream (self, st, target, rt);
   if (opened) {
     prune::SegmentOpened msg;
     msg.location = opened->location;
@@ -898,7 +988,7 @@ handle_secondary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
   /* never run ahead of the primary stream's decisions */
   p.cond.wait (lk, [&p, rt] {
     return p.flushing || p.video_eos ||
-           (GST_CLOCK_TIME_IS_VALID (p.video_pos) && rt < p.video_pos);
+           (GST_CLOCK_TIME_IS_VALID (p.video_pos) && rt <= p.video_pos);
   });
   if (p.flushing) {
     gst_buffer_unref (buf);
@@ -908,7 +998,7 @@ handle_secondary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
   lk.unlock ();
 
   if (target != st->file)
-    switch_stream (st, target);
+    switch_stream (self, st, target, rt);
   if (!target) {
     gst_buffer_unref (buf);
     return GST_FLOW_OK;
@@ -1040,7 +1130,10 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
         GstClockTime rt =
             gst_segment_to_running_time (&st->segment, GST_FORMAT_TIME, ts);
         if (GST_CLOCK_TIME_IS_VALID (rt)) {
-          p.video_pos = rt + (GST_CLOCK_TIME_IS_VALID (dur) ? dur : 0);
+          const GstClockTime end =
+              rt + (GST_CLOCK_TIME_IS_VALID (dur) ? dur : 0);
+          if (!GST_CLOCK_TIME_IS_VALID (p.video_pos) || end > p.video_pos)
+            p.video_pos = end;
           p.cond.notify_all ();
         }
       }
@@ -1065,7 +1158,7 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
           p.video_eos = false;
         }
       }
-      switch_stream (st, nullptr);
+      switch_stream (self, st, nullptr, GST_CLOCK_TIME_NONE);
       break;
     }
     case GST_EVENT_EOS: {
@@ -1084,7 +1177,7 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
         }
         p.cond.notify_all ();
       }
-      switch_stream (st, nullptr);
+      switch_stream (self, st, nullptr, GST_CLOCK_TIME_NONE);
       {
         std::lock_guard<std::mutex> lk (p.lock);
         maybe_post_eos (self);
@@ -1130,7 +1223,7 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
           }
           p.cond.notify_all ();
         }
-        switch_stream (st, nullptr);
+        switch_stream (self, st, nullptr, end->running_time);
       } else if (split_on_beats > 0 && prune::has_name<prune::Beat> (s)) {
         std::lock_guard<std::mutex> lk (p.lock);
         if (++p.beats % split_on_beats == 0 && p.current) {
@@ -1363,7 +1456,7 @@ stop (GstSegmentSink *self)
     clear_preroll (p);
   }
   for (Stream *st : streams)
-    switch_stream (st, nullptr);
+    switch_stream (self, st, nullptr, GST_CLOCK_TIME_NONE);
   {
     /* let the muxers finish their files (bounded wait) */
     std::unique_lock<std::mutex> lk (p.lock);
@@ -1381,15 +1474,7 @@ stop (GstSegmentSink *self)
   std::lock_guard<std::mutex> lk (p.lock);
   for (const FilePtr &f : p.files) {
     /* never finished: take the elements down unlisted */
-    gst_element_set_locked_state (f->muxer, TRUE);
-    gst_element_set_locked_state (f->sink, TRUE);
-    gst_element_set_state (f->sink, GST_STATE_NULL);
-    gst_element_set_state (f->muxer, GST_STATE_NULL);
-    for (GstPad *pad : f->proxies)
-      gst_object_unref (pad);
-    for (GstPad *pad : f->mux_pads)
-      gst_object_unref (pad);
-    gst_bin_remove_many (GST_BIN (self), f->muxer, f->sink, nullptr);
+    teardown_file (self, *f);
   }
   p.files.clear ();
   for (Stream *st : streams)
