@@ -1,0 +1,603 @@
+/* gst-prune
+ * Copyright (C) 2026 gst-prune developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ */
+
+/**
+ * SECTION:element-beatdetect
+ * @title: beatdetect
+ *
+ * Finds beats and tempo while audio plays, in fixed memory, and passes the
+ * audio through unchanged (in place, bit-identical).
+ *
+ * |[
+ * gst-launch-1.0 -m filesrc location=song.ogg ! decodebin ! audioconvert ! \
+ *     beatdetect beats-location=beats.txt ! fakesink
+ * ]|
+ *
+ * The tracking core (gst/prune/beat.h) computes onset strength from a
+ * short-time spectrum (gstfft), the tempo from the recent onset history
+ * within `min-bpm`..`max-bpm` around `tempo-prior`, and the beat phase
+ * causally; `lookahead` delays the reports to revise them.
+ *
+ * ## Messages and events
+ *
+ * `prune-beat` element message (`post-messages`) and serialized custom
+ * downstream event (`send-events`) per beat: timestamp, stream-time,
+ * running-time (guint64), bpm, confidence (gdouble), index (guint64),
+ * downbeat (gboolean, not estimated yet: FALSE), lock-state (string
+ * "searching", "locked", "lost"), predicted (gboolean). `prune-tempo`
+ * element message when the tempo estimate changes by more than 1 % and
+ * every 5 s: timestamp, stream-time, running-time, bpm, confidence,
+ * lock-state. Field types: docs/names.md.
+ *
+ * The analysis restarts on FLUSH, a new SEGMENT and a caps change.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "gstbeatdetect.h"
+
+#include <gst/prune/beat.h>
+#include <gst/prune/names.h>
+#include "../prune-element.h"
+
+#include <gst/audio/audio.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+GST_DEBUG_CATEGORY_STATIC (gst_beat_detect_debug);
+#define GST_CAT_DEFAULT gst_beat_detect_debug
+
+#define CAPS                                                                   \
+  "audio/x-raw, format = (string) { F32LE, F64LE, S16LE, S32LE }, "            \
+  "rate = (int) [ 8000, 192000 ], channels = (int) [ 1, 8 ], "                 \
+  "layout = (string) interleaved"
+
+enum {
+  PROP_0,
+  PROP_MIN_BPM,
+  PROP_MAX_BPM,
+  PROP_TEMPO_PRIOR,
+  PROP_LOOKAHEAD,
+  PROP_SEND_EVENTS,
+  PROP_POST_MESSAGES,
+  PROP_BEATS_LOCATION,
+  PROP_BPM,
+  PROP_CONFIDENCE,
+  PROP_STATE,
+};
+
+/* Samples converted to float per call of the tracker. */
+#define CHUNK_FRAMES 4096
+#define TEMPO_INTERVAL (5 * GST_SECOND)
+
+namespace {
+
+struct Settings {
+  prune::BeatSettings beat;
+  gboolean send_events = TRUE;
+  gboolean post_messages = TRUE;
+  std::string beats_location;
+};
+
+struct Status {
+  double bpm = 0.0, confidence = 0.0;
+  prune::LockState state = prune::LockState::Searching;
+};
+
+struct State {
+  prune::BeatTracker tracker;
+  std::vector<float> chunk;
+  std::vector<prune::BeatInfo> beats;
+  bool started = false;      /* the time base is known */
+  GstClockTime base_pts = 0; /* PTS of the tracker's time 0 */
+  guint64 samples = 0;       /* frames analysed since the base */
+  FILE *beats_file = nullptr;
+  double last_tempo_bpm = 0.0;
+  GstClockTime last_tempo_pts = GST_CLOCK_TIME_NONE;
+};
+
+} // namespace
+
+struct _GstBeatDetect {
+  GstAudioFilter parent;
+  Settings *settings; /* object lock */
+  Status *status;     /* object lock */
+  State *state;       /* streaming thread */
+};
+
+G_DEFINE_TYPE (GstBeatDetect, gst_beat_detect, GST_TYPE_AUDIO_FILTER);
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (
+    beatdetect, "beatdetect", GST_RANK_NONE, GST_TYPE_BEAT_DETECT,
+    GST_DEBUG_CATEGORY_INIT (gst_beat_detect_debug, "beatdetect", 0,
+                             "streaming beat and tempo tracker"));
+
+/* Forgets the analysis (flush, segment, caps); the next buffer starts a
+ * new time base. */
+static void
+restart (GstBeatDetect *self)
+{
+  State &st = *self->state;
+  prune::BeatSettings bs;
+  {
+    prune::ObjectLocker lock (self);
+    bs = self->settings->beat;
+  }
+  st.tracker.set_settings (bs);
+  st.tracker.reset ();
+  st.started = false;
+  st.samples = 0;
+  st.last_tempo_bpm = 0.0;
+  st.last_tempo_pts = GST_CLOCK_TIME_NONE;
+}
+
+static gboolean
+gst_beat_detect_setup (GstAudioFilter *filter, const GstAudioInfo *info)
+{
+  GstBeatDetect *self = GST_BEAT_DETECT (filter);
+  State &st = *self->state;
+  prune::BeatSettings bs;
+  {
+    prune::ObjectLocker lock (self);
+    bs = self->settings->beat;
+  }
+  st.tracker.set_settings (bs);
+  if (!st.tracker.configure (GST_AUDIO_INFO_RATE (info),
+                             GST_AUDIO_INFO_CHANNELS (info))) {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+                       ("Unsupported audio format for beat tracking"),
+                       ("rate %d, channels %d", GST_AUDIO_INFO_RATE (info),
+                        GST_AUDIO_INFO_CHANNELS (info)));
+    return FALSE;
+  }
+  st.chunk.assign (static_cast<std::size_t> (CHUNK_FRAMES) *
+                       GST_AUDIO_INFO_CHANNELS (info),
+                   0.0f);
+  st.beats.clear ();
+  st.beats.reserve (st.tracker.max_beats (CHUNK_FRAMES));
+  restart (self);
+  return TRUE;
+}
+
+/* @n frames of @data in @format as float into st.chunk. */
+static void
+to_float (State &st, const guint8 *data, GstAudioFormat format,
+          std::size_t samples)
+{
+  float *out = st.chunk.data ();
+  switch (format) {
+    case GST_AUDIO_FORMAT_F32LE:
+      std::copy_n (reinterpret_cast<const float *> (data), samples, out);
+      break;
+    case GST_AUDIO_FORMAT_F64LE: {
+      const auto *in = reinterpret_cast<const double *> (data);
+      for (std::size_t i = 0; i < samples; i++)
+        out[i] = static_cast<float> (in[i]);
+      break;
+    }
+    case GST_AUDIO_FORMAT_S16LE: {
+      const auto *in = reinterpret_cast<const gint16 *> (data);
+      for (std::size_t i = 0; i < samples; i++)
+        out[i] = in[i] * (1.0f / 32768.0f);
+      break;
+    }
+    case GST_AUDIO_FORMAT_S32LE: {
+      const auto *in = reinterpret_cast<const gint32 *> (data);
+      for (std::size_t i = 0; i < samples; i++)
+        out[i] = static_cast<float> (in[i] * (1.0 / 2147483648.0));
+      break;
+    }
+    default:
+      std::fill_n (out, samples, 0.0f);
+      break;
+  }
+}
+
+static void
+report_beat (GstBeatDetect *self, const prune::BeatInfo &b, const Settings &s)
+{
+  State &st = *self->state;
+  GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
+  prune::Beat beat;
+  beat.timestamp =
+      st.base_pts + static_cast<GstClockTime> (b.time * GST_SECOND + 0.5);
+  beat.stream_time =
+      gst_segment_to_stream_time (segment, GST_FORMAT_TIME, beat.timestamp);
+  beat.running_time =
+      gst_segment_to_running_time (segment, GST_FORMAT_TIME, beat.timestamp);
+  if (!GST_CLOCK_TIME_IS_VALID (beat.running_time))
+    return; /* outside the segment */
+  beat.bpm = b.bpm > 0 ? b.bpm : 1.0;
+  beat.confidence = std::clamp (b.confidence, 0.0, 1.0);
+  beat.index = b.index;
+  beat.downbeat = b.downbeat;
+  beat.lock_state = b.state;
+  beat.predicted = b.predicted;
+  if (s.send_events)
+    gst_pad_push_event (GST_BASE_TRANSFORM_SRC_PAD (self),
+                        prune::to_event (beat));
+  if (s.post_messages)
+    gst_element_post_message (GST_ELEMENT (self),
+                              prune::to_message (beat, GST_OBJECT (self)));
+  if (st.beats_file != nullptr && GST_CLOCK_TIME_IS_VALID (beat.stream_time))
+    std::fprintf (st.beats_file, "%.6f\n",
+                  static_cast<double> (beat.stream_time) / GST_SECOND);
+}
+
+static void
+report_tempo (GstBeatDetect *self, GstClockTime pts, const Settings &s)
+{
+  State &st = *self->state;
+  const prune::BeatStatus status = st.tracker.status ();
+  {
+    prune::ObjectLocker lock (self);
+    self->status->bpm = status.bpm;
+    self->status->confidence = status.confidence;
+    self->status->state = status.state;
+  }
+  const bool changed = std::fabs (status.bpm - st.last_tempo_bpm) >
+                       0.01 * std::max (st.last_tempo_bpm, 1.0);
+  const bool due = !GST_CLOCK_TIME_IS_VALID (st.last_tempo_pts) ||
+                   pts >= st.last_tempo_pts + TEMPO_INTERVAL;
+  if (!s.post_messages || !(changed || due))
+    return;
+  GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
+  prune::Tempo t;
+  t.timestamp = pts;
+  t.stream_time = gst_segment_to_stream_time (segment, GST_FORMAT_TIME, pts);
+  t.running_time = gst_segment_to_running_time (segment, GST_FORMAT_TIME, pts);
+  t.bpm = std::max (0.0, status.bpm);
+  t.confidence = std::clamp (status.confidence, 0.0, 1.0);
+  t.lock_state = status.state;
+  st.last_tempo_bpm = status.bpm;
+  st.last_tempo_pts = pts;
+  gst_element_post_message (GST_ELEMENT (self),
+                            prune::to_message (t, GST_OBJECT (self)));
+}
+
+static GstFlowReturn
+gst_beat_detect_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
+{
+  GstBeatDetect *self = GST_BEAT_DETECT (trans);
+  State &st = *self->state;
+  const GstAudioInfo *info = &GST_AUDIO_FILTER (self)->info;
+  const int rate = GST_AUDIO_INFO_RATE (info);
+  const int channels = GST_AUDIO_INFO_CHANNELS (info);
+  const int bpf = GST_AUDIO_INFO_BPF (info);
+  Settings s;
+  {
+    prune::ObjectLocker lock (self);
+    s = *self->settings;
+  }
+
+  if (!st.started) {
+    st.base_pts = GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf)
+                                                : trans->segment.start;
+    st.started = true;
+  } else if (GST_BUFFER_IS_DISCONT (buf) && GST_BUFFER_PTS_IS_VALID (buf)) {
+    /* keep the time base on the buffers' timestamps */
+    const GstClockTime expected =
+        st.base_pts + gst_util_uint64_scale_int (st.samples, GST_SECOND, rate);
+    const GstClockTime pts = GST_BUFFER_PTS (buf);
+    if (pts > expected + GST_MSECOND || pts + GST_MSECOND < expected)
+      st.base_pts = pts - std::min (pts, gst_util_uint64_scale_int (
+                                             st.samples, GST_SECOND, rate));
+  }
+
+  GstMapInfo map;
+  if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
+    GST_ELEMENT_ERROR (self, STREAM, FAILED, ("Could not map an audio buffer"),
+                       (nullptr));
+    return GST_FLOW_ERROR;
+  }
+  const std::size_t frames = map.size / bpf;
+  for (std::size_t done = 0; done < frames;) {
+    const std::size_t n = std::min<std::size_t> (CHUNK_FRAMES, frames - done);
+    to_float (st, map.data + done * bpf, GST_AUDIO_INFO_FORMAT (info),
+              n * channels);
+    st.beats.clear ();
+    st.tracker.process (st.chunk.data (), n, st.beats);
+    done += n;
+    st.samples += n;
+    for (const prune::BeatInfo &b : st.beats)
+      report_beat (self, b, s);
+  }
+  gst_buffer_unmap (buf, &map);
+  const GstClockTime now =
+      st.base_pts + gst_util_uint64_scale_int (st.samples, GST_SECOND, rate);
+  report_tempo (self, now, s);
+  return GST_FLOW_OK;
+}
+
+static gboolean
+gst_beat_detect_sink_event (GstBaseTransform *trans, GstEvent *event)
+{
+  GstBeatDetect *self = GST_BEAT_DETECT (trans);
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_FLUSH_STOP:
+    case GST_EVENT_SEGMENT:
+      restart (self);
+      break;
+    case GST_EVENT_EOS:
+      if (self->state->beats_file != nullptr)
+        std::fflush (self->state->beats_file);
+      break;
+    default:
+      break;
+  }
+  return GST_BASE_TRANSFORM_CLASS (gst_beat_detect_parent_class)
+      ->sink_event (trans, event);
+}
+
+static gboolean
+gst_beat_detect_query (GstBaseTransform *trans, GstPadDirection direction,
+                       GstQuery *query)
+{
+  GstBeatDetect *self = GST_BEAT_DETECT (trans);
+  gboolean ret = GST_BASE_TRANSFORM_CLASS (gst_beat_detect_parent_class)
+                     ->query (trans, direction, query);
+  if (ret && direction == GST_PAD_SRC &&
+      GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    gboolean live;
+    GstClockTime min, max;
+    gst_query_parse_latency (query, &live, &min, &max);
+    double lookahead;
+    {
+      prune::ObjectLocker lock (self);
+      lookahead = self->settings->beat.lookahead;
+    }
+    const GstClockTime extra =
+        static_cast<GstClockTime> (lookahead * GST_SECOND);
+    min += extra;
+    if (GST_CLOCK_TIME_IS_VALID (max))
+      max += extra;
+    gst_query_set_latency (query, live, min, max);
+  }
+  return ret;
+}
+
+static gboolean
+gst_beat_detect_start (GstBaseTransform *trans)
+{
+  GstBeatDetect *self = GST_BEAT_DETECT (trans);
+  std::string location;
+  {
+    prune::ObjectLocker lock (self);
+    location = self->settings->beats_location;
+  }
+  if (!location.empty ()) {
+    self->state->beats_file = std::fopen (location.c_str (), "w");
+    if (self->state->beats_file == nullptr) {
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
+                         ("Cannot write beats to '%s': %s", location.c_str (),
+                          g_strerror (errno)),
+                         ("choose a writable beats-location"));
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+static gboolean
+gst_beat_detect_stop (GstBaseTransform *trans)
+{
+  GstBeatDetect *self = GST_BEAT_DETECT (trans);
+  if (self->state->beats_file != nullptr) {
+    std::fclose (self->state->beats_file);
+    self->state->beats_file = nullptr;
+  }
+  restart (self);
+  return TRUE;
+}
+
+static void
+gst_beat_detect_set_property (GObject *object, guint prop_id,
+                              const GValue *value, GParamSpec *pspec)
+{
+  GstBeatDetect *self = GST_BEAT_DETECT (object);
+  prune::ObjectLocker lock (self);
+  Settings &s = *self->settings;
+  switch (prop_id) {
+    case PROP_MIN_BPM:
+      s.beat.min_bpm = g_value_get_double (value);
+      break;
+    case PROP_MAX_BPM:
+      s.beat.max_bpm = g_value_get_double (value);
+      break;
+    case PROP_TEMPO_PRIOR:
+      s.beat.preferred_bpm = g_value_get_double (value);
+      break;
+    case PROP_LOOKAHEAD:
+      s.beat.lookahead =
+          static_cast<double> (g_value_get_uint64 (value)) / GST_SECOND;
+      break;
+    case PROP_SEND_EVENTS:
+      s.send_events = g_value_get_boolean (value);
+      break;
+    case PROP_POST_MESSAGES:
+      s.post_messages = g_value_get_boolean (value);
+      break;
+    case PROP_BEATS_LOCATION: {
+      const char *v = g_value_get_string (value);
+      s.beats_location = v ? v : "";
+      break;
+    }
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_beat_detect_get_property (GObject *object, guint prop_id, GValue *value,
+                              GParamSpec *pspec)
+{
+  GstBeatDetect *self = GST_BEAT_DETECT (object);
+  prune::ObjectLocker lock (self);
+  const Settings &s = *self->settings;
+  switch (prop_id) {
+    case PROP_MIN_BPM:
+      g_value_set_double (value, s.beat.min_bpm);
+      break;
+    case PROP_MAX_BPM:
+      g_value_set_double (value, s.beat.max_bpm);
+      break;
+    case PROP_TEMPO_PRIOR:
+      g_value_set_double (value, s.beat.preferred_bpm);
+      break;
+    case PROP_LOOKAHEAD:
+      g_value_set_uint64 (
+          value, static_cast<guint64> (s.beat.lookahead * GST_SECOND + 0.5));
+      break;
+    case PROP_SEND_EVENTS:
+      g_value_set_boolean (value, s.send_events);
+      break;
+    case PROP_POST_MESSAGES:
+      g_value_set_boolean (value, s.post_messages);
+      break;
+    case PROP_BEATS_LOCATION:
+      g_value_set_string (value, s.beats_location.c_str ());
+      break;
+    case PROP_BPM:
+      g_value_set_double (value, self->status->bpm);
+      break;
+    case PROP_CONFIDENCE:
+      g_value_set_double (value, self->status->confidence);
+      break;
+    case PROP_STATE:
+      g_value_set_string (value, prune::to_string (self->status->state));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_beat_detect_finalize (GObject *object)
+{
+  GstBeatDetect *self = GST_BEAT_DETECT (object);
+  if (self->state->beats_file != nullptr)
+    std::fclose (self->state->beats_file);
+  delete self->state;
+  delete self->status;
+  delete self->settings;
+  G_OBJECT_CLASS (gst_beat_detect_parent_class)->finalize (object);
+}
+
+static void
+gst_beat_detect_init (GstBeatDetect *self)
+{
+  self->settings = new Settings ();
+  self->status = new Status ();
+  self->state = new State ();
+  gst_base_transform_set_in_place (GST_BASE_TRANSFORM (self), TRUE);
+  gst_base_transform_set_passthrough (GST_BASE_TRANSFORM (self), TRUE);
+}
+
+static void
+gst_beat_detect_class_init (GstBeatDetectClass *klass)
+{
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS (klass);
+  GstAudioFilterClass *filter_class = GST_AUDIO_FILTER_CLASS (klass);
+  const auto ready = static_cast<GParamFlags> (
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  const auto live = static_cast<GParamFlags> (
+      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+  const auto ro =
+      static_cast<GParamFlags> (G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  gobject_class->set_property = gst_beat_detect_set_property;
+  gobject_class->get_property = gst_beat_detect_get_property;
+  gobject_class->finalize = gst_beat_detect_finalize;
+
+  g_object_class_install_property (
+      gobject_class, PROP_MIN_BPM,
+      g_param_spec_double (
+          "min-bpm", "Minimum BPM",
+          "Slowest tempo reported (beats per minute); applies from the next "
+          "caps or segment",
+          20.0, 400.0, 40.0, ready));
+  g_object_class_install_property (
+      gobject_class, PROP_MAX_BPM,
+      g_param_spec_double (
+          "max-bpm", "Maximum BPM",
+          "Fastest tempo reported (beats per minute); applies from the next "
+          "caps or segment",
+          20.0, 400.0, 240.0, ready));
+  g_object_class_install_property (
+      gobject_class, PROP_TEMPO_PRIOR,
+      g_param_spec_double (
+          "tempo-prior", "Tempo prior",
+          "Preferred tempo (BPM): the centre of the prior that chooses "
+          "between half, double and other related tempi",
+          20.0, 400.0, 120.0, ready));
+  g_object_class_install_property (
+      gobject_class, PROP_LOOKAHEAD,
+      g_param_spec_uint64 (
+          "lookahead", "Lookahead",
+          "Delay (ns) that lets the tracker revise beats before reporting "
+          "them, for file jobs; 0 = causal. Added to the LATENCY",
+          0, 10 * GST_SECOND, 0, ready));
+  g_object_class_install_property (
+      gobject_class, PROP_SEND_EVENTS,
+      g_param_spec_boolean (
+          "send-events", "Send events",
+          "Send a serialized prune-beat event downstream for every beat", TRUE,
+          live));
+  g_object_class_install_property (
+      gobject_class, PROP_POST_MESSAGES,
+      g_param_spec_boolean ("post-messages", "Post messages",
+                            "Post prune-beat and prune-tempo element messages",
+                            TRUE, live));
+  g_object_class_install_property (
+      gobject_class, PROP_BEATS_LOCATION,
+      g_param_spec_string (
+          "beats-location", "Beats location",
+          "Write one beat time (seconds, stream time) per line to this file "
+          "as beats are reported; flushed on EOS",
+          "", ready));
+  g_object_class_install_property (
+      gobject_class, PROP_BPM,
+      g_param_spec_double ("bpm", "BPM", "Current tempo estimate, 0 while none",
+                           0.0, 1000.0, 0.0, ro));
+  g_object_class_install_property (
+      gobject_class, PROP_CONFIDENCE,
+      g_param_spec_double ("confidence", "Confidence",
+                           "Confidence of the current tempo and phase, 0 to 1",
+                           0.0, 1.0, 0.0, ro));
+  g_object_class_install_property (
+      gobject_class, PROP_STATE,
+      g_param_spec_string ("state", "State",
+                           "Lock state: searching, locked or lost", "searching",
+                           ro));
+
+  gst_element_class_set_static_metadata (
+      element_class, "Beat detector", "Filter/Analyzer/Audio",
+      "Tracks beats and tempo while the audio passes unchanged",
+      "gst-prune developers");
+  GstCaps *caps = gst_caps_from_string (CAPS);
+  gst_audio_filter_class_add_pad_templates (filter_class, caps);
+  gst_caps_unref (caps);
+
+  trans_class->transform_ip = GST_DEBUG_FUNCPTR (gst_beat_detect_transform_ip);
+  trans_class->transform_ip_on_passthrough = TRUE;
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_beat_detect_sink_event);
+  trans_class->query = GST_DEBUG_FUNCPTR (gst_beat_detect_query);
+  trans_class->start = GST_DEBUG_FUNCPTR (gst_beat_detect_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_beat_detect_stop);
+  filter_class->setup = GST_DEBUG_FUNCPTR (gst_beat_detect_setup);
+}
