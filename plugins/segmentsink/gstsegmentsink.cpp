@@ -163,6 +163,7 @@ struct File {
    * decisions without starving the muxer (bounded by kQueueTime) */
   std::vector<GstElement *> queues;
   std::vector<bool> eos_sent; /* per stream: its EOS went in */
+  bool failed = false;        /* a write error: never listed (p.lock) */
   bool written = false;       /* its muxer wrote everything */
 };
 using FilePtr = std::shared_ptr<File>;
@@ -484,6 +485,17 @@ finish_file (GstSegmentSink *self, FilePtr f)
 {
   Private &p = *self->priv;
   teardown_file (self, *f);
+  bool failed;
+  {
+    std::lock_guard<std::mutex> lk (p.lock);
+    failed = f->failed;
+  }
+  if (failed) {
+    /* the error said which file; a truncated file is kept but not listed */
+    GST_WARNING_OBJECT (self, "%s failed while being written, not listed",
+                        f->location.c_str ());
+    return;
+  }
 
   /* the file is on disk before the list names it */
   guint64 bytes = 0;
@@ -1515,6 +1527,19 @@ gst_segment_sink_handle_message (GstBin *bin, GstMessage *msg)
   GstSegmentSink *self = GST_SEGMENT_SINK (bin);
   if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR &&
       GST_MESSAGE_SRC (msg) != GST_OBJECT (self)) {
+    /* the file whose element failed must never be listed */
+    {
+      Private &p = *self->priv;
+      std::lock_guard<std::mutex> lk (p.lock);
+      for (const FilePtr &f : p.files) {
+        bool mine = GST_MESSAGE_SRC (msg) == GST_OBJECT (f->sink) ||
+                    GST_MESSAGE_SRC (msg) == GST_OBJECT (f->muxer);
+        for (GstElement *q : f->queues)
+          mine = mine || GST_MESSAGE_SRC (msg) == GST_OBJECT (q);
+        if (mine)
+          f->failed = true;
+      }
+    }
     GError *err = nullptr;
     gchar *debug = nullptr;
     gst_message_parse_error (msg, &err, &debug);
