@@ -29,4 +29,18 @@ private:
   GstObject *obj_;
 };
 
+/* Adds @extra to an answered LATENCY query (what an element can hold
+ * back on top of upstream's latency). */
+inline void
+add_latency (GstQuery *query, GstClockTime extra)
+{
+  gboolean live;
+  GstClockTime min, max;
+  gst_query_parse_latency (query, &live, &min, &max);
+  min += extra;
+  if (GST_CLOCK_TIME_IS_VALID (max))
+    max += extra;
+  gst_query_set_latency (query, live, min, max);
+}
+
 } // namespace prune

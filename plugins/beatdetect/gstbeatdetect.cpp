@@ -349,20 +349,13 @@ gst_beat_detect_query (GstBaseTransform *trans, GstPadDirection direction,
                      ->query (trans, direction, query);
   if (ret && direction == GST_PAD_SRC &&
       GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
-    gboolean live;
-    GstClockTime min, max;
-    gst_query_parse_latency (query, &live, &min, &max);
     double lookahead;
     {
       prune::ObjectLocker lock (self);
       lookahead = self->settings->beat.lookahead;
     }
-    const GstClockTime extra =
-        static_cast<GstClockTime> (lookahead * GST_SECOND);
-    min += extra;
-    if (GST_CLOCK_TIME_IS_VALID (max))
-      max += extra;
-    gst_query_set_latency (query, live, min, max);
+    prune::add_latency (query,
+                        static_cast<GstClockTime> (lookahead * GST_SECOND));
   }
   return ret;
 }

@@ -1044,14 +1044,8 @@ gst_static_gate_query (GstBaseTransform *trans, GstPadDirection direction,
                      ->query (trans, direction, query);
   if (ret && direction == GST_PAD_SRC &&
       GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
-    gboolean live;
-    GstClockTime min, max;
-    gst_query_parse_latency (query, &live, &min, &max);
     const GstClockTime extra = hold_latency (self);
-    min += extra;
-    if (GST_CLOCK_TIME_IS_VALID (max))
-      max += extra;
-    gst_query_set_latency (query, live, min, max);
+    prune::add_latency (query, extra);
     GST_DEBUG_OBJECT (self, "latency +%" GST_TIME_FORMAT,
                       GST_TIME_ARGS (extra));
   }
