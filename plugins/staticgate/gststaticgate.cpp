@@ -586,8 +586,11 @@ start_segment (GstStaticGate *self, GstClockTime pts, GstClockTime rt,
 {
   State &st = *self->state;
   const GstClockTime stream_time = stream_time_of (self, pts);
+  /* running-time NONE: "the next frame". GstVideoEncoder (1.22) compares
+   * a given running time with the one of the last forced key unit, which
+   * x264enc's PTS offset skews, and then ignores the request. */
   st.out.emplace_back (gst_video_event_new_downstream_force_key_unit (
-      pts, stream_time, rt, TRUE, st.segment_index));
+      pts, stream_time, GST_CLOCK_TIME_NONE, TRUE, st.segment_index));
   prune::SegmentStart ev;
   ev.running_time = rt;
   ev.timestamp = pts;
