@@ -708,6 +708,20 @@ end_stream_in (Stream *st, File &f)
   gst_object_unref (pad);
 }
 
+/* Begins @st's part of @f with the stream's sticky events. */
+static void
+start_stream_in (Stream *st, File &f)
+{
+  GstPad *proxy = f.proxies[st->id];
+  gst_pad_push_event (
+      proxy, st->stream_start
+                 ? gst_event_ref (st->stream_start)
+                 : gst_event_new_stream_start (GST_PAD_NAME (st->sinkpad)));
+  if (st->caps)
+    gst_pad_push_event (proxy, gst_event_new_caps (st->caps));
+  gst_pad_push_event (proxy, gst_event_new_segment (&st->segment));
+}
+
 /* Points @st at @f (null: no file) for data at running time @rt (NONE: the
  * stream ends). Every open file this stream will not write to any more -
  * its current one, ones it skipped, ones that ended before @rt - gets its
@@ -737,14 +751,7 @@ switch_stream (GstSegmentSink *self, Stream *st, const FilePtr &f,
     if (x->eos_sent[st->id] || x == st->file)
       continue;
     /* never written by this stream: an empty, well-formed part */
-    GstPad *proxy = x->proxies[st->id];
-    gst_pad_push_event (
-        proxy, st->stream_start
-                   ? gst_event_ref (st->stream_start)
-                   : gst_event_new_stream_start (GST_PAD_NAME (st->sinkpad)));
-    if (st->caps)
-      gst_pad_push_event (proxy, gst_event_new_caps (st->caps));
-    gst_pad_push_event (proxy, gst_event_new_segment (&st->segment));
+    start_stream_in (st, *x);
     end_stream_in (st, *x);
   }
   if (st->file == f)
@@ -752,14 +759,7 @@ switch_stream (GstSegmentSink *self, Stream *st, const FilePtr &f,
   st->file = f;
   if (!f)
     return;
-  GstPad *proxy = f->proxies[st->id];
-  gst_pad_push_event (
-      proxy, st->stream_start
-                 ? gst_event_ref (st->stream_start)
-                 : gst_event_new_stream_start (GST_PAD_NAME (st->sinkpad)));
-  if (st->caps)
-    gst_pad_push_event (proxy, gst_event_new_caps (st->caps));
-  gst_pad_push_event (proxy, gst_event_new_segment (&st->segment));
+  start_stream_in (st, *f);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1513,10 +1513,6 @@ gst_segment_sink_change_state (GstElement *element, GstStateChange transition)
   }
   GstStateChangeReturn ret = GST_ELEMENT_CLASS (gst_segment_sink_parent_class)
                                  ->change_state (element, transition);
-  /* a sink with no file yet has nothing to preroll */
-  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED &&
-      ret == GST_STATE_CHANGE_SUCCESS)
-    ret = GST_STATE_CHANGE_SUCCESS;
   return ret;
 }
 
