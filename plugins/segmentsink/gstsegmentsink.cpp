@@ -162,9 +162,11 @@ struct File {
    * muxer on their own threads, so the audio may wait for the video's
    * decisions without starving the muxer (bounded by kQueueTime) */
   std::vector<GstElement *> queues;
-  std::vector<bool> eos_sent; /* per stream: its EOS went in */
-  bool failed = false;        /* a write error: never listed (p.lock) */
-  bool written = false;       /* its muxer wrote everything */
+  /* per stream: its EOS went in (written by that stream's thread only:
+   * one byte each, not the bits of a vector<bool>) */
+  std::vector<std::uint8_t> eos_sent;
+  bool failed = false;  /* a write error: never listed (p.lock) */
+  bool written = false; /* its muxer wrote everything */
 };
 using FilePtr = std::shared_ptr<File>;
 
@@ -178,6 +180,12 @@ struct Stream {
   FilePtr file; /* the file it writes to now, null between files */
   bool eos = false;
   guint id = 0; /* position in the stream list */
+  /* video only, on its streaming thread: the first buffers of a file whose
+   * DTS lie before the file's first PTS, held until the first DTS at or
+   * after it shows how many there are (see release_held) */
+  std::vector<GstBuffer *> held;
+  FilePtr held_file;
+  GstClockTime held_pts = GST_CLOCK_TIME_NONE;
 };
 
 struct Held {
@@ -225,6 +233,7 @@ struct Private {
   /* worker: finishes files off the streaming threads, in order */
   std::thread worker;
   std::deque<std::function<void ()>> jobs;
+  bool job_running = false;
   bool worker_stop = false;
 };
 
@@ -361,9 +370,11 @@ worker_run (GstSegmentSink *self)
       return;
     auto job = std::move (p.jobs.front ());
     p.jobs.pop_front ();
+    p.job_running = true;
     lk.unlock ();
     job ();
     lk.lock ();
+    p.job_running = false;
     p.cond.notify_all ();
   }
 }
@@ -579,6 +590,28 @@ file_eos_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_DROP;
 }
 
+/* A new sink pad of @muxer from the first request template that accepts
+ * @caps. (gst_element_get_compatible_pad() requests new pads by the caps of
+ * the pad to be linked, ANY for an unlinked proxy: the first template.) */
+static GstPad *
+request_muxer_pad (GstElement *muxer, GstCaps *caps)
+{
+  GList *l =
+      gst_element_class_get_pad_template_list (GST_ELEMENT_GET_CLASS (muxer));
+  for (; l != nullptr; l = l->next) {
+    auto *templ = static_cast<GstPadTemplate *> (l->data);
+    if (GST_PAD_TEMPLATE_DIRECTION (templ) != GST_PAD_SINK ||
+        GST_PAD_TEMPLATE_PRESENCE (templ) != GST_PAD_REQUEST)
+      continue;
+    GstCaps *tc = gst_pad_template_get_caps (templ);
+    const bool fits = gst_caps_can_intersect (tc, caps);
+    gst_caps_unref (tc);
+    if (fits)
+      return gst_element_request_pad (muxer, templ, nullptr, caps);
+  }
+  return nullptr;
+}
+
 /* Creates and starts the muxer and filesink of file @index for @streams
  * (streaming thread, without p.lock: it emits format-location and may post
  * errors). Returns nullptr after posting an error. */
@@ -624,8 +657,14 @@ open_file (GstSegmentSink *self, guint index, GstClockTime start_rt,
         },
         f->muxer);
   } else if (s.muxer_factory == "mp4mux" || s.muxer_factory == "qtmux") {
+    /* first-moov-then-finalise: fragments while the file is open (readable
+     * after a crash), and on EOS a full index with edit lists, which keep
+     * the audio's offset from the video cut (dash-or-mss fragments start
+     * every track at 0) */
     g_object_set (f->muxer, "fragment-duration", DEFAULT_MP4_FRAGMENT_MS,
                   nullptr);
+    gst_util_set_object_arg (G_OBJECT (f->muxer), "fragment-mode",
+                             "first-moov-then-finalise");
   }
   g_object_set (f->sink, "location", f->location.c_str (), "async", FALSE,
                 "sync", FALSE, nullptr);
@@ -657,7 +696,12 @@ open_file (GstSegmentSink *self, guint index, GstClockTime start_rt,
     gst_object_ref_sink (proxy);
     gst_pad_set_active (proxy, TRUE);
     f->proxies.push_back (proxy);
-    GstPad *mp = gst_element_get_compatible_pad (f->muxer, proxy, st->caps);
+    /* without caps yet (an audio encoder still starting), the kind of the
+     * stream picks the muxer pad: our pad's template caps */
+    GstCaps *kind = st->caps ? gst_caps_ref (st->caps)
+                             : gst_pad_get_pad_template_caps (st->sinkpad);
+    GstPad *mp = request_muxer_pad (f->muxer, kind);
+    gst_caps_unref (kind);
     if (mp == nullptr) {
       GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
                          ("%s does not accept the %s stream",
@@ -840,6 +884,122 @@ clear_preroll (Private &p)
   p.preroll_bytes = 0;
 }
 
+/* Files cut but not yet listed (muxer still writing, or waiting for the
+ * worker's fsync) before the primary stream waits for them: backpressure,
+ * so that a source faster than the disk does not pile up open files. */
+static const std::size_t kMaxBacklog = 4;
+/* ...unless none of them finished for this long (a stream that stopped
+ * without EOS keeps its muxer waiting): then the stream goes on. */
+static const auto kBacklogPatience = std::chrono::seconds (10);
+
+static std::size_t
+backlog (const Private &p)
+{
+  std::size_t n = p.jobs.size () + (p.job_running ? 1 : 0);
+  for (const FilePtr &f : p.files)
+    if (f != p.current)
+      n++;
+  return n;
+}
+
+/* Called by the primary stream after it started a new file. */
+static void
+wait_for_backlog (GstSegmentSink *self)
+{
+  Private &p = *self->priv;
+  std::unique_lock<std::mutex> lk (p.lock);
+  std::size_t before = backlog (p);
+  while (!p.flushing && before > kMaxBacklog) {
+    GST_DEBUG_OBJECT (self, "%zu files still being finished: waiting", before);
+    if (!p.cond.wait_for (lk, kBacklogPatience, [&p, before] {
+          return p.flushing || backlog (p) < before;
+        })) {
+      GST_WARNING_OBJECT (
+          self, "no file finished in %lld s, %zu waiting: going on",
+          static_cast<long long> (kBacklogPatience.count ()), before);
+      return;
+    }
+    before = backlog (p);
+  }
+}
+
+/* At most this many buffers are held at a file start for their DTS. */
+static const std::size_t kMaxHeld = 32;
+
+static void
+drop_held (Stream *st)
+{
+  for (GstBuffer *b : st->held)
+    gst_buffer_unref (b);
+  st->held.clear ();
+  st->held_file = nullptr;
+}
+
+/* The time between two frames of @st's video, for new DTS. */
+static GstClockTime
+frame_step (const Stream *st, const std::vector<GstBuffer *> &held,
+            GstClockTime next)
+{
+  const GstClockTime first = GST_BUFFER_DTS (held.front ());
+  GstClockTime step = GST_CLOCK_TIME_NONE;
+  for (GstBuffer *b : held)
+    if (GST_BUFFER_DURATION_IS_VALID (b) && GST_BUFFER_DURATION (b) > 0)
+      step = std::min (step, GST_BUFFER_DURATION (b));
+  gint n = 0, d = 0;
+  if (!GST_CLOCK_TIME_IS_VALID (step) && st->caps != nullptr &&
+      gst_structure_get_fraction (gst_caps_get_structure (st->caps, 0),
+                                  "framerate", &n, &d) &&
+      n > 0 && d > 0)
+    step = gst_util_uint64_scale_int (GST_SECOND, d, n);
+  if (!GST_CLOCK_TIME_IS_VALID (step) && next > first)
+    step = (next - first) / (held.size () + 1);
+  return GST_CLOCK_TIME_IS_VALID (step) && step > 0 ? step : GST_MSECOND;
+}
+
+/* Writes the buffers held at a file start. With @next_dts (the first DTS
+ * at or after the file's first PTS) they get the DTS they would have had
+ * without a gap before the file: one frame apart, ending before @next_dts,
+ * never after their own PTS. An encoder that reorders frames (x264enc with
+ * B-frames) gives the first frames after a gap (the gate dropped frames)
+ * DTS from before it: in the file the first frame would last the gap, and
+ * the concat of the list would go back in time. For frames without a gap
+ * the DTS come out unchanged. */
+static GstFlowReturn
+release_held (GstSegmentSink *self, Stream *st, GstClockTime next_dts)
+{
+  std::vector<GstBuffer *> held;
+  held.swap (st->held);
+  FilePtr f = std::move (st->held_file);
+  st->held_file = nullptr;
+  if (held.empty () || !f)
+    return GST_FLOW_OK;
+  if (GST_CLOCK_TIME_IS_VALID (next_dts)) {
+    const GstClockTime step = frame_step (st, held, next_dts);
+    GstClockTime d = next_dts;
+    for (std::size_t j = held.size (); j-- > 0;) {
+      GstBuffer *&b = held[j];
+      d = d > step ? d - step : 0;
+      if (GST_BUFFER_PTS_IS_VALID (b) && d > GST_BUFFER_PTS (b))
+        d = GST_BUFFER_PTS (b);
+      if (GST_BUFFER_DTS (b) != d) {
+        GST_LOG_OBJECT (self, "DTS %" GST_TIME_FORMAT " -> %" GST_TIME_FORMAT,
+                        GST_TIME_ARGS (GST_BUFFER_DTS (b)), GST_TIME_ARGS (d));
+        b = gst_buffer_make_writable (b);
+        GST_BUFFER_DTS (b) = d;
+      }
+    }
+  }
+  GstFlowReturn ret = GST_FLOW_OK;
+  for (GstBuffer *b : held) {
+    if (ret != GST_FLOW_OK && ret != GST_FLOW_EOS) {
+      gst_buffer_unref (b);
+      continue;
+    }
+    ret = gst_pad_push (f->proxies[st->id], b);
+  }
+  return ret == GST_FLOW_EOS ? GST_FLOW_OK : ret;
+}
+
 /* One buffer of the primary stream: decides splits. */
 static GstFlowReturn
 handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
@@ -865,7 +1025,9 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
     gst_buffer_unref (buf);
     return GST_FLOW_FLUSHING;
   }
-  if (GST_CLOCK_TIME_IS_VALID (rt)) {
+  /* tells the other streams how far this one has decided; only once the
+   * file this buffer goes to (if any) is in p.files, or they would miss it */
+  auto publish = [&p, st, buf, rt] () {
     GstClockTime decided = rt;
     if (GST_BUFFER_DTS_IS_VALID (buf)) {
       guint64 d;
@@ -881,7 +1043,7 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
     if (!GST_CLOCK_TIME_IS_VALID (p.video_end) || end > p.video_end)
       p.video_end = end;
     p.cond.notify_all ();
-  }
+  };
   if (!GST_CLOCK_TIME_IS_VALID (rt)) {
     lk.unlock ();
     GST_WARNING_OBJECT (self, "buffer without timestamp dropped");
@@ -889,6 +1051,7 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
     return GST_FLOW_OK;
   }
   if (!p.recording) {
+    publish ();
     if (pre_roll > 0 && st->video) {
       if (!key && p.preroll.empty ()) {
         gst_buffer_unref (buf);
@@ -915,6 +1078,7 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
   }
   if (!cur || (p.split_pending && key)) {
     if (!key) {
+      publish ();
       warn = !p.warned_no_keyframe;
       p.warned_no_keyframe = true;
       ask_keyframe = !p.fku_requested && st->video;
@@ -935,7 +1099,7 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
       cur->reason = p.split_reason;
       p.current = nullptr;
     }
-    /* audio at or after rt waits: video_pos is rt until the next buffer */
+    /* other streams wait at rt: video_pos is published below */
     const guint index = p.next_index++;
     const std::vector<Stream *> streams = p.streams;
     lk.unlock ();
@@ -956,10 +1120,14 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
   }
   p.current->bytes += size;
   target = p.current;
+  publish ();
   lk.unlock ();
 
   if (ask_keyframe)
     request_keyframe (self, st);
+  GstFlowReturn ret = GST_FLOW_OK;
+  if (!st->held.empty () && (opened || target != st->held_file))
+    ret = release_held (self, st, GST_CLOCK_TIME_NONE);
   if (st->file != target)
     switch_stream (self, st, target, rt);
   if (opened) {
@@ -969,7 +1137,36 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
     msg.running_time = opened->start_rt;
     post (self, msg);
   }
-  GstFlowReturn ret = gst_pad_push (target->proxies[st->id], buf);
+  if (ret != GST_FLOW_OK) {
+    gst_buffer_unref (buf);
+    return ret;
+  }
+  if (opened)
+    wait_for_backlog (self);
+  const bool timed = st->video && GST_BUFFER_DTS_IS_VALID (buf) &&
+                     GST_BUFFER_PTS_IS_VALID (buf);
+  if (timed && opened && GST_BUFFER_DTS (buf) < GST_BUFFER_PTS (buf)) {
+    st->held_pts = GST_BUFFER_PTS (buf);
+    st->held_file = target;
+    st->held.push_back (buf);
+    return GST_FLOW_OK;
+  }
+  if (!st->held.empty ()) {
+    if (timed && GST_BUFFER_DTS (buf) < st->held_pts &&
+        st->held.size () < kMaxHeld) {
+      st->held.push_back (buf);
+      return GST_FLOW_OK;
+    }
+    ret = release_held (self, st,
+                        timed && GST_BUFFER_DTS (buf) >= st->held_pts
+                            ? GST_BUFFER_DTS (buf)
+                            : GST_CLOCK_TIME_NONE);
+    if (ret != GST_FLOW_OK) {
+      gst_buffer_unref (buf);
+      return ret;
+    }
+  }
+  ret = gst_pad_push (target->proxies[st->id], buf);
   return ret == GST_FLOW_EOS ? GST_FLOW_OK : ret;
 }
 
@@ -997,11 +1194,26 @@ handle_secondary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
     gst_buffer_unref (buf);
     return GST_FLOW_OK;
   }
-  /* never run ahead of the primary stream's decisions */
-  p.cond.wait (lk, [&p, rt] {
-    return p.flushing || p.video_eos ||
-           (GST_CLOCK_TIME_IS_VALID (p.video_pos) && rt <= p.video_pos);
-  });
+  /* never run ahead of the primary stream's decisions; but a file the
+   * primary stream cut before @rt gets nothing more from this stream: its
+   * end goes in at once (the primary stream may be waiting for that file
+   * to finish) */
+  for (;;) {
+    p.cond.wait (lk, [&p, st, rt] {
+      return p.flushing || p.video_eos ||
+             (GST_CLOCK_TIME_IS_VALID (p.video_pos) && rt <= p.video_pos) ||
+             (st->file && !st->file->eos_sent[st->id] &&
+              GST_CLOCK_TIME_IS_VALID (st->file->end_rt) &&
+              st->file->end_rt <= rt);
+    });
+    if (p.flushing || p.video_eos ||
+        (GST_CLOCK_TIME_IS_VALID (p.video_pos) && rt <= p.video_pos))
+      break;
+    FilePtr ended = st->file;
+    lk.unlock ();
+    end_stream_in (st, *ended);
+    lk.lock ();
+  }
   if (p.flushing) {
     gst_buffer_unref (buf);
     return GST_FLOW_FLUSHING;
@@ -1170,6 +1382,7 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
           p.video_eos = false;
         }
       }
+      drop_held (st);
       switch_stream (self, st, nullptr, GST_CLOCK_TIME_NONE);
       break;
     }
@@ -1189,6 +1402,7 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
         }
         p.cond.notify_all ();
       }
+      release_held (self, st, GST_CLOCK_TIME_NONE);
       switch_stream (self, st, nullptr, GST_CLOCK_TIME_NONE);
       {
         std::lock_guard<std::mutex> lk (p.lock);
@@ -1235,6 +1449,7 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
           }
           p.cond.notify_all ();
         }
+        release_held (self, st, GST_CLOCK_TIME_NONE);
         switch_stream (self, st, nullptr, end->running_time);
       } else if (split_on_beats > 0 && prune::has_name<prune::Beat> (s)) {
         std::lock_guard<std::mutex> lk (p.lock);
@@ -1317,6 +1532,7 @@ gst_segment_sink_request_new_pad (GstElement *element, GstPadTemplate *templ,
 static void
 free_stream (Stream *st)
 {
+  drop_held (st);
   gst_clear_caps (&st->caps);
   if (st->stream_start)
     gst_event_unref (st->stream_start);
@@ -1467,8 +1683,11 @@ stop (GstSegmentSink *self)
     }
     clear_preroll (p);
   }
-  for (Stream *st : streams)
+  for (Stream *st : streams) {
+    /* buffers held at a file start go in as they are */
+    release_held (self, st, GST_CLOCK_TIME_NONE);
     switch_stream (self, st, nullptr, GST_CLOCK_TIME_NONE);
+  }
   {
     /* let the muxers finish their files (bounded wait) */
     std::unique_lock<std::mutex> lk (p.lock);

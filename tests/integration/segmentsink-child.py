@@ -114,6 +114,18 @@ def main():
                 d = fields(s)
                 d["message"] = s.get_name()
                 out(d)
+    # READY first: the sink finishes what it can on the way down, and the
+    # bus keeps those messages (it drops everything on the way to NULL)
+    pipeline.set_state(Gst.State.READY)
+    while True:
+        msg = bus.pop_filtered(Gst.MessageType.ELEMENT)
+        if msg is None:
+            break
+        s = msg.get_structure()
+        if s.get_name().startswith("prune-"):
+            d = fields(s)
+            d["message"] = s.get_name()
+            out(d)
     pipeline.set_state(Gst.State.NULL)
     sys.exit(status)
 
