@@ -711,6 +711,11 @@ open_file (GstSegmentSink *self, guint index, GstClockTime start_rt,
       return nullptr;
     }
     f->mux_pads.push_back (mp);
+    if (streams.size () == 1) {
+      /* one stream waits for no other: no queue, no thread hand-over */
+      gst_pad_link (proxy, mp);
+      continue;
+    }
     GstElement *q = gst_element_factory_make ("queue", nullptr);
     g_object_set (q, "max-size-buffers", 0, "max-size-bytes", 0,
                   "max-size-time", kQueueTime, "silent", TRUE, nullptr);

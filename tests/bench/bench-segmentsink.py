@@ -5,7 +5,8 @@
 # second, Matroska), then writes it into segments with
 #   filesrc ! matroskademux ! h264parse ! segmentsink max-size-time=X
 #   filesrc ! matroskademux ! h264parse ! splitmuxsink max-size-time=X
-#       muxer-factory=mp4mux muxer-properties="properties,fragment-duration=500"
+#       muxer-factory=mp4mux muxer-properties="properties,fragment-duration=500,
+#           fragment-mode=first-moov-then-finalise"
 # (the same muxer and fragments as segmentsink's default) for each X, each
 # run in its own child process, several times, alternating. Reports the
 # median user+sys CPU and peak RSS of the children (os.wait4), also net of
@@ -132,7 +133,7 @@ def main():
                                 f"location={out}/seg%05d.mp4 "
                                 f"playlist-location={out}/list.ffconcat"),
                 "splitmuxsink": (f"splitmuxsink max-size-time={ns} muxer-factory=mp4mux "
-                                 "muxer-properties=\"properties,fragment-duration=500\" "
+                                 "muxer-properties=\"properties,fragment-duration=500,fragment-mode=first-moov-then-finalise\" "
                                  f"location={out}/split%05d.mp4"),
             }
             got = {k: [] for k in sinks}
