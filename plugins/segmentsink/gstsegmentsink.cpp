@@ -463,9 +463,10 @@ apply_retention (GstSegmentSink *self, const Settings &s)
 static void
 teardown_file (GstSegmentSink *self, File &f)
 {
-  std::vector<GstElement *> elements = f.queues;
-  elements.push_back (f.muxer);
-  elements.push_back (f.sink);
+  /* downstream first: a muxer blocked in a push is released by its sink's
+   * flushing, a queue by its muxer's */
+  std::vector<GstElement *> elements = {f.sink, f.muxer};
+  elements.insert (elements.end (), f.queues.begin (), f.queues.end ());
   for (GstElement *e : elements) {
     gst_element_set_locked_state (e, TRUE);
     gst_element_set_state (e, GST_STATE_NULL);
@@ -728,11 +729,20 @@ open_file (GstSegmentSink *self, guint index, GstClockTime start_rt,
     gst_object_unref (qsink);
     gst_object_unref (qsrc);
   }
-  for (GstElement *q : f->queues)
-    gst_element_sync_state_with_parent (q);
   f->eos_sent.assign (streams.size (), false);
-  if (!gst_element_sync_state_with_parent (f->sink) ||
-      !gst_element_sync_state_with_parent (f->muxer)) {
+  /* a file's elements run on their own, PLAYING from start to finish: they
+   * must finish the file when the pipeline pauses or stops (a filesink
+   * taken to PAUSED with the pipeline would block its muxer in preroll, and
+   * stop() could never finish the file) */
+  auto run = [] (GstElement *e) {
+    gst_element_set_locked_state (e, TRUE);
+    return gst_element_set_state (e, GST_STATE_PLAYING) !=
+           GST_STATE_CHANGE_FAILURE;
+  };
+  bool ok = run (f->sink) && run (f->muxer);
+  for (GstElement *q : f->queues)
+    ok = ok && run (q);
+  if (!ok) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
                        ("Could not open segment file %s", f->location.c_str ()),
                        (nullptr));

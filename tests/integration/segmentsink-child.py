@@ -14,6 +14,10 @@
 #   --set-after N ELEMENT PROPERTY VALUE
 #                       after N buffers left ELEMENT's src pad, set PROPERTY
 #   --timeout SECONDS   give up (exit 3)
+#   --stop-after SECONDS
+#                       stop the PLAYING pipeline after SECONDS (state NULL
+#                       without EOS), report {"stopped": SECONDS_IT_TOOK},
+#                       exit 0
 #
 # Usage: segmentsink-child.py [OPTIONS] PIPELINE
 import argparse
@@ -55,6 +59,7 @@ def main():
     ap.add_argument("--fsize", type=int, default=0)
     ap.add_argument("--set-after", nargs=4, metavar=("N", "ELEMENT", "PROPERTY", "VALUE"))
     ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--stop-after", type=float, default=0)
     ap.add_argument("pipeline")
     a = ap.parse_args()
     if a.fsize:
@@ -81,10 +86,14 @@ def main():
     status = 3
     pipeline.set_state(Gst.State.PLAYING)
     deadline = time.monotonic() + a.timeout
+    stop_at = time.monotonic() + a.stop_after if a.stop_after else None
     sink_eos = None
     while True:
         msg = bus.timed_pop(100 * Gst.MSECOND)
         now = time.monotonic()
+        if stop_at is not None and now >= stop_at:
+            status = 0
+            break
         if msg is None:
             if sink_eos is not None and now - sink_eos > 3:
                 out({"eos": "segmentsink"})
@@ -116,7 +125,10 @@ def main():
                 out(d)
     # READY first: the sink finishes what it can on the way down, and the
     # bus keeps those messages (it drops everything on the way to NULL)
+    t0 = time.monotonic()
     pipeline.set_state(Gst.State.READY)
+    if stop_at is not None:
+        out({"stopped": time.monotonic() - t0})
     while True:
         msg = bus.pop_filtered(Gst.MessageType.ELEMENT)
         if msg is None:

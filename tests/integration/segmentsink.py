@@ -18,6 +18,8 @@
 #              and unwritable directories
 #   names      spaces, quotes, a backslash and UTF-8 in file names, the list
 #              beside the files, above them and elsewhere (absolute paths)
+#   stop       a live a/v pipeline set to NULL while PLAYING (no EOS): the
+#              open file is finished, listed, with its audio
 #   many       2,100 one-frame segments (1,000 under AddressSanitizer) with
 #              max-files=50: RSS flat; and unpaced: files listed in order,
 #              no pile-up of unfinished files
@@ -1056,6 +1058,45 @@ def scenario_errors(ctx):
           "unwritable: no list written")
 
 
+# ---------------------------------------------------------------- stop
+
+def scenario_stop(ctx):
+    """A live a/v pipeline stopped without EOS (set_state NULL while
+    PLAYING): the open file is finished and listed like the others."""
+    d = os.path.join(ctx["tmp"], "stop")
+    os.makedirs(d)
+    desc = ("videotestsrc is-live=true ! "
+            "video/x-raw,format=I420,width=320,height=240,framerate=25/1 ! "
+            "x264enc tune=zerolatency key-int-max=25 speed-preset=ultrafast ! h264parse ! "
+            f"segmentsink name=sink max-size-time=1000000000 location={d}/seg%05d.mp4 "
+            f"playlist-location={d}/list.ffconcat "
+            "audiotestsrc is-live=true ! audio/x-raw,rate=48000,channels=2 ! "
+            f"{ctx['aac']} ! aacparse ! sink.audio_0")
+    try:
+        r = run([sys.executable, CHILD, "--stop-after", "2.5", "--timeout", "60", desc],
+                timeout=90)
+    except subprocess.TimeoutExpired:
+        fail("stop: set_state(NULL) on a PLAYING pipeline hangs (child killed after 90 s)")
+    lines = [json.loads(x) for x in r.stdout.splitlines() if x.startswith("{")]
+    stopped = [x["stopped"] for x in lines if "stopped" in x]
+    check(r.returncode == 0 and stopped, "stop: the PLAYING pipeline went to NULL",
+          f"exit {r.returncode}: {r.stdout[-500:]} {r.stderr[-500:]}")
+    print(f"stop: going to READY took {stopped[0]:.2f} s")
+    opened = [x["index"] for x in lines if x.get("message") == "prune-segment-opened"]
+    closed = [x for x in lines if x.get("message") == "prune-segment-closed"]
+    check(opened and [c["index"] for c in closed] == opened,
+          f"stop: every opened file was closed, the open one with reason "
+          f"'{closed[-1]['reason'] if closed else None}'", f"opened {opened}, closed {closed}")
+    check(closed[-1]["reason"] == "stop", "stop: the last file's split reason is 'stop'")
+    entries = check_list_files(os.path.join(d, "list.ffconcat"), 25, "stop",
+                               count_tolerance=1)
+    check(len(entries) == len(opened), f"stop: all {len(opened)} files listed")
+    for e in entries:
+        streams, _ = probe_streams(e["file"])
+        check(streams and "audio" in streams,
+              f"stop: {os.path.basename(e['file'])} has its audio")
+
+
 # ---------------------------------------------------------------- (f) names
 
 def scenario_names(ctx):
@@ -1194,6 +1235,7 @@ SCENARIOS = [
     ("gate", scenario_gate),
     ("audio", scenario_audio),
     ("crash", scenario_crash),
+    ("stop", scenario_stop),
     ("retention", scenario_retention),
     ("errors", scenario_errors),
     ("names", scenario_names),
