@@ -1,7 +1,9 @@
 #!/bin/sh
 # Install every Debian 12 package gst-prune needs to build, run and test.
 #
-# Usage: scripts/setup.sh [--eval] [--dry-run]
+# Usage: scripts/setup.sh [--install] [--eval] [--dry-run]
+#   --install  then build gst-prune (in build/) and install it into
+#              /usr/local: the gst-prune command, the plugin, the library
 #   --eval     also the evaluation tools: FluidSynth and the OpenMSX MIDI
 #              pieces (beat ground truth), mir_eval, aubio (anchor), sox
 #   --dry-run  print the package list and exit
@@ -32,11 +34,13 @@ fluid-soundfont-gm sox aubio-tools"
 
 PACKAGES=$(echo $BUILD $RUN $TEST)
 dry=no
+install=no
 for arg in "$@"; do
   case $arg in
+    --install) install=yes ;;
     --eval) PACKAGES=$(echo $PACKAGES $EVAL) ;;
     --dry-run) dry=yes ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -67,12 +71,26 @@ for p in $PACKAGES; do
 done
 if [ -z "$missing" ]; then
   echo "setup: all $(echo $PACKAGES | wc -w) packages already installed"
-  exit 0
+else
+  echo "setup: installing:$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  # shellcheck disable=SC2086
+  apt-get install -y -q --no-install-recommends $missing
+  echo "setup: done"
 fi
 
-echo "setup: installing:$missing"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q >/dev/null
-# shellcheck disable=SC2086
-apt-get install -y -q --no-install-recommends $missing
-echo "setup: done"
+# --install: build as the user who ran us (not as root when we came in
+# through sudo, so build/ stays theirs), install as root.
+if [ $install = yes ]; then
+  src=$(cd "$(dirname "$0")/.." && pwd)
+  echo "setup: building gst-prune in $src/build (a few minutes the first time)"
+  if [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then
+    sudo -u "$SUDO_USER" "$src/scripts/build.sh" "$src/build" >/dev/null
+  else
+    "$src/scripts/build.sh" "$src/build" >/dev/null
+  fi
+  meson install -C "$src/build" --quiet
+  ldconfig
+  echo "setup: installed $(command -v gst-prune || echo /usr/local/bin/gst-prune); try: gst-prune --demo -o demo-out"
+fi

@@ -1,0 +1,100 @@
+#!/usr/bin/python3
+# gst-prune on a file with audio: 20 s of the "test" scene (320x180, one
+# person at 8-14 s) with a metronome track (audiotestsrc wave=ticks, one
+# tick a second) muxed into MP4 by gst-launch-1.0. Checks:
+#   - the kept segment files hold video and AAC audio, and in each the
+#     audio lasts as long as the video (within 0.1 s): audio kept in sync;
+#   - with --beats 2 the ticks are found (prune-beat) and files are cut on
+#     beats inside the kept stretch (list reasons "beats" in the report);
+#   - --no-audio leaves the audio out.
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+_spec = importlib.util.spec_from_file_location(
+    "gst_prune_lib", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                  "gst-prune-lib.py"))
+lib = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(lib)
+check, fail, run = lib.check, lib.fail, lib.run
+
+
+def make_input(tmp):
+    scene = os.path.join(os.environ["PRUNE_BUILD_ROOT"], "tools", "prune-scene",
+                         "prune-scene")
+    if not os.access(scene, os.X_OK):
+        lib.skip("prune-scene is not built")
+    path = os.path.join(tmp, "in.mp4")
+    args = ["--preset", "test", "--seconds", "20", "--width", "320",
+            "--height", "180"]
+    caps = subprocess.run([scene] + args + ["--info"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    frames = subprocess.Popen([scene] + args, stdout=subprocess.PIPE)
+    env = dict(os.environ)
+    if os.environ.get("PRUNE_SANITIZER_PRELOAD"):
+        env["LD_PRELOAD"] = os.environ["PRUNE_SANITIZER_PRELOAD"]
+    launch = subprocess.run(
+        ["gst-launch-1.0", "-q", "-e", "fdsrc", "!", caps, "!",
+         "rawvideoparse", "use-sink-caps=true", "!", "videoconvert", "!",
+         "x264enc", "tune=zerolatency", "speed-preset=ultrafast", "!",
+         "h264parse", "!", "mp4mux", "name=m", "!", "filesink",
+         f"location={path}", "audiotestsrc", "wave=ticks", "num-buffers=861",
+         "samplesperbuffer=1024", "!", "audio/x-raw,rate=44100,channels=1",
+         "!", "audioconvert", "!", "avenc_aac", "!", "aacparse", "!", "m."],
+        stdin=frames.stdout, capture_output=True, text=True, env=env,
+        timeout=300)
+    frames.stdout.close()
+    frames.wait()
+    if launch.returncode != 0:
+        fail(f"cannot make the input: {launch.stderr}")
+    return path
+
+
+def durations(path):
+    info = lib.ffprobe_streams(path)
+    d = {}
+    for s in info["streams"]:
+        if "duration" in s:
+            d[s["codec_type"]] = float(s["duration"])
+    return d
+
+
+def main():
+    lib.need_tools("ffmpeg", "ffprobe", "gst-launch-1.0")
+    tmp = lib.tmpdir()
+    src = make_input(tmp)
+
+    out = os.path.join(tmp, "av")
+    run([src, "-o", out], expect=0)
+    entries = lib.read_list(os.path.join(out, "list.ffconcat"))
+    check(len(entries) >= 1, f"{len(entries)} file(s) kept")
+    for path, _ in entries:
+        d = durations(path)
+        check("video" in d and "audio" in d,
+              f"{os.path.basename(path)} has video and audio: {d}")
+        check(abs(d["audio"] - d["video"]) <= 0.1,
+              f"{os.path.basename(path)}: audio {d['audio']:.3f} s for "
+              f"video {d['video']:.3f} s")
+        check(lib.ffmpeg_errors(["-i", path]) == [],
+              f"{os.path.basename(path)} decodes without errors")
+
+    out = os.path.join(tmp, "beats")
+    run([src, "-o", out, "--beats", "2"], expect=0)
+    with open(os.path.join(out, "report.json")) as f:
+        rep = json.load(f)
+    check(rep["beats-total"] >= 10,
+          f"{rep['beats-total']} beats found in 20 s of one tick a second")
+    reasons = [s["reason"] for s in rep["segments"]]
+    check("beats" in reasons, f"files cut on beats: {reasons}")
+
+    out = os.path.join(tmp, "mute")
+    run([src, "-o", out, "--no-audio"], expect=0)
+    for path, _ in lib.read_list(os.path.join(out, "list.ffconcat")):
+        check("audio" not in durations(path),
+              f"--no-audio: {os.path.basename(path)} has no audio")
+    print("ok: audio kept in sync, beats, --no-audio")
+
+
+main()

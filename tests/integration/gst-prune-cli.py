@@ -1,0 +1,231 @@
+#!/usr/bin/python3
+# gst-prune, the command-line tool, as a real process (no RTSP here; see
+# gst-prune-rtsp.py):
+#   demo      --demo on 25 s of the demo scene (one person 12-20 s): exit 0,
+#             a list ffmpeg reads without errors, files that decode, a kept
+#             stretch covering the ground truth, a report whose figures
+#             match the list, an SVG timeline, the summary
+#   resume    a second run into the same OUTDIR continues the numbering and
+#             the list, leaves the first run's files untouched, and merges
+#             (--merge) at the end
+#   merge     --merge (without INPUT) equals `ffmpeg -f concat -c copy` in
+#             frames and duration, and decodes without errors
+#   options   --segment-time, --container mkv, --max-files reach the
+#             elements: short files, Matroska, old files deleted
+#   errors    bad option values, an unknown option, a missing file, a URI
+#             nobody reads, an unreachable camera, an unwritable OUTDIR, a
+#             bad mask, a file that is not video: the right exit status and
+#             a message that says what to do
+# Arguments: scenario names to run only those (default: all).
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+
+_spec = importlib.util.spec_from_file_location(
+    "gst_prune_lib", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                  "gst-prune-lib.py"))
+lib = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(lib)
+check, fail, run = lib.check, lib.fail, lib.run
+
+TMP = None
+
+
+def demo():
+    out = os.path.join(TMP, "demo")
+    p = run(["--demo", "--demo-seconds", "25", "-o", out], expect=0)
+    print(p.stdout)
+    entries = lib.read_list(os.path.join(out, "list.ffconcat"))
+    check(len(entries) >= 1, f"the list names {len(entries)} file(s)")
+    for path, dur in entries:
+        check(os.path.exists(path) and dur is not None and dur > 0,
+              f"{os.path.basename(path)} exists, listed with {dur} s")
+        check(lib.ffmpeg_errors(["-i", path]) == [],
+              f"{os.path.basename(path)} decodes without errors")
+    errs = lib.ffmpeg_errors(["-f", "concat", "-safe", "0", "-i",
+                              os.path.join(out, "list.ffconcat")])
+    check(errs == [], "ffmpeg concat reads the list without errors",
+          "\n".join(errs[:5]))
+    with open(os.path.join(out, "report.json")) as f:
+        rep = json.load(f)
+    check(rep["exit-status"] == 0 and rep["stopped-by"] == "end",
+          "report: ended by itself, exit 0")
+    check(abs(rep["input-duration"] - 25.0) < 0.2,
+          f"report: input {rep['input-duration']} s of 25 s")
+    check(rep["truth"] == [[12.0, 20.0]], f"report: ground truth {rep['truth']}")
+    check(lib.covered(rep["kept"], 12.0, 20.0),
+          f"kept {rep['kept']} covers the motion 12-20 s")
+    kept = rep["kept-duration"]
+    check(8.0 <= kept <= 8.0 + 1.0 + 2.0 + 0.5,
+          f"kept {kept:.2f} s: the motion (8 s) plus at most the pre-roll "
+          f"(1 s) and post-roll (2 s)")
+    listed = sum(d for _, d in entries)
+    check(abs(listed - kept) < 0.25,
+          f"the list's durations ({listed:.2f} s) match the kept time")
+    frames = sum(lib.ffprobe_frames(p) for p, _ in entries)
+    check(abs(frames - kept * 10) <= 2,
+          f"{frames} frames in the files for {kept:.2f} s at 10 fps")
+    check(len(rep["segments"]) == len(entries) and
+          rep["segments-written"] == len(entries),
+          "report: one segment entry per listed file")
+    check(30 <= rep["pruned-percent"] <= 70,
+          f"report: {rep['pruned-percent']} % pruned")
+    with open(os.path.join(out, "timeline.svg")) as f:
+        svg = f.read()
+    check(svg.startswith("<?xml") and "<svg" in svg and svg.rstrip().endswith("</svg>"),
+          "timeline.svg is an SVG document")
+    check("<path d=\"" in svg and "#c8ecc8" in svg and "motion (truth)" in svg,
+          "the timeline draws the score, the kept stretch and the truth")
+    check("people walked through at" in p.stdout and "12-20" in p.stdout and
+          "pruned" in p.stdout, "the summary shows the truth and the pruning")
+    return out, entries
+
+
+def resume(out, first):
+    before = {p: open(p, "rb").read() for p, _ in first}
+    merged = os.path.join(TMP, "run-merged.mp4")
+    p = run(["--demo", "--demo-seconds", "25", "-o", out, "--merge", merged],
+            expect=0)
+    entries = lib.read_list(os.path.join(out, "list.ffconcat"))
+    check(len(entries) == 2 * len(first),
+          f"the list goes on: {len(first)} + {len(entries) - len(first)} files")
+    check([e[0] for e in entries[:len(first)]] == [e[0] for e in first],
+          "the first run's entries stay first")
+    for path, data in before.items():
+        check(open(path, "rb").read() == data,
+              f"{os.path.basename(path)} is untouched")
+    new = [os.path.basename(e[0]) for e in entries[len(first):]]
+    old = [os.path.basename(e[0]) for e in first]
+    check(min(new) > max(old), f"numbering continues: {old} then {new}")
+    check(os.path.exists(merged) and "merged" in p.stderr,
+          "--merge at the end of a run writes the joined file")
+    check(lib.ffprobe_frames(merged) ==
+          sum(lib.ffprobe_frames(e[0]) for e in entries),
+          "the joined file has every frame of the list")
+
+
+def merge(out):
+    mine = os.path.join(TMP, "merged.mp4")
+    ref = os.path.join(TMP, "ffmpeg.mp4")
+    run(["--merge", mine, "-o", out], expect=0)
+    lst = os.path.join(out, "list.ffconcat")
+    r = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f",
+                        "concat", "-safe", "0", "-i", lst, "-c", "copy", ref],
+                       capture_output=True, text=True, timeout=300)
+    check(r.returncode == 0, "ffmpeg concat -c copy", r.stderr)
+    fm, fr = lib.ffprobe_frames(mine), lib.ffprobe_frames(ref)
+    check(fm == fr and fm > 0, f"--merge: {fm} frames, ffmpeg concat: {fr}")
+    dm = float(lib.ffprobe_streams(mine)["format"]["duration"])
+    dr = float(lib.ffprobe_streams(ref)["format"]["duration"])
+    check(abs(dm - dr) <= 0.101,
+          f"--merge: {dm:.3f} s, ffmpeg concat: {dr:.3f} s (within a frame)")
+    check(lib.ffmpeg_errors(["-i", mine]) == [],
+          "the merged file decodes without errors")
+    p = run(["--merge", os.path.join(TMP, "m.mp4"), "-o",
+             os.path.join(TMP, "nothing-here")], expect=2)
+    check("nothing to merge" in p.stderr, "--merge of a folder without a list")
+
+
+def options():
+    out = os.path.join(TMP, "opts")
+    p = run(["--demo", "--demo-seconds", "25", "-o", out, "--segment-time",
+             "2", "--container", "mkv", "--max-files", "3", "--quiet"],
+            expect=0)
+    check(p.stdout == "" and p.stderr == "", "--quiet prints nothing",
+          p.stdout + p.stderr)
+    entries = lib.read_list(os.path.join(out, "list.ffconcat"))
+    files = sorted(f for f in os.listdir(out) if f.startswith("seg"))
+    check(len(entries) == 3 and len(files) == 3,
+          f"--max-files 3: {len(entries)} listed, {len(files)} on disk")
+    check(all(f.endswith(".mkv") for f in files), f"--container mkv: {files}")
+    check(all(d <= 2.0 + 0.15 for _, d in entries),
+          f"--segment-time 2: durations {[d for _, d in entries]}")
+    with open(os.path.join(out, "report.json")) as f:
+        rep = json.load(f)
+    check(rep["segments-written"] >= 5 and rep["segments-deleted"] ==
+          rep["segments-written"] - 3,
+          f"{rep['segments-written']} written, {rep['segments-deleted']} "
+          f"deleted by --max-files")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def errors():
+    out = os.path.join(TMP, "err-out")
+    notes = os.path.join(TMP, "notes.txt")
+    with open(notes, "w") as f:
+        f.write("not a video\n")
+    cases = [
+        # (arguments, exit status, text the message must contain)
+        (["--bogus", "--demo", "-o", out], 2, "Unknown option --bogus"),
+        (["--demo"], 2, "add -o OUTDIR"),
+        ([], 2, "-o OUTDIR"),
+        (["-o", out], 2, "no INPUT"),
+        (["--demo", "-o", out, "--threshold", "abc"], 2,
+         "--threshold: 'abc' is not a number"),
+        (["--demo", "-o", out, "--threshold", "999"], 2,
+         "--threshold: 999 is out of range; use 0.5 to 255"),
+        (["--demo", "-o", out, "--min-area", "2"], 2, "--min-area"),
+        (["--demo", "-o", out, "--pre-roll", "-1"], 2, "--pre-roll"),
+        (["--demo", "-o", out, "--mode", "sideways"], 2, "use drop or mark"),
+        (["--demo", "-o", out, "--container", "avi"], 2, "use mp4, mkv or ts"),
+        (["--demo", "-o", out, "--max-disk", "12Q"], 2, "--max-disk"),
+        (["--demo", "-o", out, "--segment-time", "0.1"], 2, "--segment-time"),
+        (["--demo", "-o", out, "--merge", "x.avi"], 2, "known extension"),
+        (["--demo", "-o", out, "--encoder", "nosuchenc"], 2, "--encoder"),
+        (["--demo", "-o", out, "--beats", "4"], 2, "--demo has none"),
+        (["--demo", "--demo-seconds", "5", "-o", out, "--mask", "1,,3,4"], 2,
+         "--mask"),
+        ([os.path.join(TMP, "missing.mp4"), "-o", out], 2, "does not exist"),
+        (["file://" + os.path.join(TMP, "missing.mp4"), "-o", out], 2,
+         "does not exist"),
+        (["foo://camera/stream", "-o", out], 2,
+         "no GStreamer source reads 'foo://'"),
+        (["--demo", "-o", notes + "/out"], 2, "cannot create the output folder"),
+        (["--demo", "-o", "/proc/gst-prune-test"], 2,
+         "cannot create the output folder"),
+        ([notes, "-o", out], 1, "cannot read"),
+        ([f"rtsp://127.0.0.1:{free_port()}/nothing", "-o", out,
+          "--no-reconnect"], 1, "check the address"),
+    ]
+    for args, status, text in cases:
+        p = run(args, timeout=120, expect=status)
+        check(text in p.stderr and p.stderr.count("\n") <= 3,
+              f"gst-prune {' '.join(args)} -> {status}: '{text}'",
+              p.stderr)
+    p = run(["--help"], expect=0)
+    check("Examples:" in p.stdout and "--threshold" in p.stdout and
+          "Exit status" in p.stdout, "--help explains options and examples")
+    p = run(["--version"], expect=0)
+    check(p.stdout.startswith("gst-prune "), "--version")
+
+
+def main():
+    global TMP
+    lib.need_tools("ffmpeg", "ffprobe")
+    TMP = lib.tmpdir()
+    only = set(sys.argv[1:])
+    out = entries = None
+    if not only or only & {"demo", "resume", "merge"}:
+        out, entries = demo()
+    if not only or "resume" in only:
+        resume(out, entries)
+    if not only or "merge" in only:
+        merge(out)
+    if not only or "options" in only:
+        options()
+    if not only or "errors" in only:
+        errors()
+    print("ok: all gst-prune command-line checks passed")
+
+
+main()

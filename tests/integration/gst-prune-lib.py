@@ -1,0 +1,124 @@
+# Helpers for the gst-prune command-line tests (gst-prune-*.py, which load
+# this file by path): run the tool as a real process, read its list and
+# report, ask ffprobe/ffmpeg.
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+TOOL = os.environ.get("PRUNE_GST_PRUNE", "")
+SANITIZED = bool(os.environ.get("PRUNE_SANITIZER_PRELOAD"))
+
+
+def fail(msg):
+    print(f"FAIL: {msg}", file=sys.stderr, flush=True)
+    print(f"FAIL: {msg}", flush=True)
+    sys.exit(1)
+
+
+def check(cond, msg, detail=""):
+    if not cond:
+        fail(msg + (f" -- {detail}" if detail else ""))
+    print(f"ok: {msg}", flush=True)
+
+
+def skip(msg):
+    print(f"SKIP: {msg}", flush=True)
+    sys.exit(77)
+
+
+def need_tools(*names):
+    if not TOOL or not os.access(TOOL, os.X_OK):
+        skip("gst-prune is not built (PRUNE_GST_PRUNE)")
+    for n in names:
+        if shutil.which(n) is None:
+            skip(f"{n} is not installed (scripts/setup.sh installs it)")
+
+
+def tmpdir():
+    d = tempfile.mkdtemp(prefix="gst-prune-test.")
+    if not os.environ.get("PRUNE_KEEP_TMP"):
+        import atexit
+        atexit.register(shutil.rmtree, d, True)
+    else:
+        print(f"keeping {d}")
+    return d
+
+
+def no_leaks(stderr, what):
+    if "Leaks detected" in stderr:
+        print(stderr, file=sys.stderr)
+        fail(f"{what}: the leaks tracer found GStreamer objects alive at exit")
+
+
+def run(args, timeout=300, expect=None, what=None):
+    """Runs gst-prune ARGS; returns the CompletedProcess."""
+    p = subprocess.run([TOOL] + args, capture_output=True, text=True,
+                       timeout=timeout)
+    what = what or "gst-prune " + " ".join(args)
+    no_leaks(p.stderr, what)
+    if expect is not None and p.returncode != expect:
+        print(p.stdout)
+        print(p.stderr, file=sys.stderr)
+        fail(f"{what}: exit status {p.returncode}, expected {expect}")
+    return p
+
+
+def read_list(path):
+    """[(file path, duration)] from an ffconcat list (what segmentsink
+    writes: one quoted name per 'file' line)."""
+    out = []
+    base = os.path.dirname(path)
+    with open(path) as f:
+        lines = f.read().splitlines()
+    if not lines or lines[0] != "ffconcat version 1.0":
+        fail(f"{path}: not an ffconcat list: {lines[:1]}")
+    for line in lines[1:]:
+        if line.startswith("file "):
+            name = line[5:].strip()
+            assert name[0] == "'" and name[-1] == "'", line
+            name = name[1:-1].replace("'\\''", "'")
+            out.append([name if os.path.isabs(name) else os.path.join(base, name), None])
+        elif line.startswith("duration "):
+            out[-1][1] = float(line.split()[1])
+    return out
+
+
+def ffprobe_frames(path):
+    r = subprocess.run(
+        ["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
+         "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", path],
+        capture_output=True, text=True, timeout=120)
+    try:
+        return int(r.stdout.strip().split("\n")[0])
+    except ValueError:
+        fail(f"ffprobe cannot count the frames of {path}: {r.stderr}")
+
+
+def ffprobe_streams(path):
+    r = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries",
+         "stream=codec_type,codec_name,duration:format=duration", "-of", "json",
+         path], capture_output=True, text=True, timeout=120)
+    return json.loads(r.stdout)
+
+
+def ffmpeg_errors(args):
+    """Lines ffmpeg prints at level error while decoding ARGS to null."""
+    r = subprocess.run(["ffmpeg", "-nostdin", "-v", "error"] + args +
+                       ["-f", "null", "-"], capture_output=True, text=True,
+                       timeout=300)
+    return [l for l in r.stderr.splitlines() if l.strip()]
+
+
+def covered(intervals, a, b):
+    """[a, b] lies inside the union of the intervals."""
+    t = a
+    for s, e in sorted(intervals):
+        if s <= t + 1e-6 and e > t:
+            t = e
+        if t >= b:
+            return True
+    return t >= b

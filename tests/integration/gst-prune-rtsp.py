@@ -1,0 +1,144 @@
+#!/usr/bin/python3
+# gst-prune records the RTSP test camera (tests/helpers/prune-rtsp-server:
+# the "test" scene at 320x180, 10 fps, on the wall clock, motion at scene
+# times 8-14 s and 25-27 s). The run starts at scene time ~5 s; at 16.5 s
+# the server is killed (SIGKILL) and at 18.5 s started again with the same
+# scene clock; at 27.5 s gst-prune gets SIGINT. Checks:
+#   - exit status 0 after SIGINT, with the summary; no leaked objects;
+#   - the report records a reconnection, and a file starts after it;
+#   - every listed file decodes to its end; the list reads in ffmpeg;
+#     indexes only grow (the list went on across the reconnection);
+#   - the kept stretches, placed on the wall clock with the report's start
+#     time, cover both motion intervals (allowing 0.5 s at the edges for
+#     start-up and transport latency; the second up to the SIGINT).
+import importlib.util
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+_spec = importlib.util.spec_from_file_location(
+    "gst_prune_lib", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                  "gst-prune-lib.py"))
+lib = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(lib)
+check, fail = lib.check, lib.fail
+
+SERVER = os.environ.get("PRUNE_RTSP_SERVER", "")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def start_server(port, epoch, tmp, n):
+    """Starts the server; waits for its 'ready' line (retries while the
+    port is still held by the killed one)."""
+    for attempt in range(10):
+        log = open(os.path.join(tmp, f"server{n}.{attempt}.log"), "w")
+        p = subprocess.Popen([SERVER, "--port", str(port), "--epoch",
+                              repr(epoch)], stdout=subprocess.PIPE,
+                             stderr=log, text=True)
+        line = p.stdout.readline()
+        if line.startswith("ready "):
+            return p
+        p.wait(timeout=10)
+        time.sleep(0.5)
+    fail("the RTSP test server does not start")
+
+
+def wait_until(t):
+    d = t - time.time()
+    if d > 0:
+        time.sleep(d)
+
+
+def main():
+    lib.need_tools("ffmpeg", "ffprobe")
+    if not SERVER or not os.access(SERVER, os.X_OK):
+        lib.skip("the RTSP test server is not built (needs "
+                 "libgstrtspserver-1.0-dev, scripts/setup.sh)")
+    tmp = lib.tmpdir()
+    out = os.path.join(tmp, "cam")
+    port = free_port()
+    epoch = time.time() - 5.0
+    server = start_server(port, epoch, tmp, 1)
+    uri = f"rtsp://127.0.0.1:{port}/cam"
+    log_out = open(os.path.join(tmp, "prune.out"), "w+")
+    log_err = open(os.path.join(tmp, "prune.err"), "w+")
+    prune = subprocess.Popen([lib.TOOL, uri, "-o", out, "--stall-timeout",
+                              "2", "--reconnect-max", "2"],
+                             stdout=log_out, stderr=log_err, text=True)
+    try:
+        wait_until(epoch + 16.5)
+        server.kill()
+        server.wait()
+        print("server killed at scene time %.1f s" % (time.time() - epoch))
+        wait_until(epoch + 18.5)
+        server = start_server(port, epoch, tmp, 2)
+        print("server back at scene time %.1f s" % (time.time() - epoch))
+        wait_until(epoch + 27.5)
+        check(prune.poll() is None, "gst-prune still runs before the SIGINT")
+        prune.send_signal(signal.SIGINT)
+        status = prune.wait(timeout=120)
+    finally:
+        if prune.poll() is None:
+            prune.kill()
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    log_out.seek(0)
+    log_err.seek(0)
+    stdout, stderr = log_out.read(), log_err.read()
+    print(stdout)
+    print(stderr)
+    lib.no_leaks(stderr, "gst-prune")
+    check(status == 0, f"exit status {status} after SIGINT")
+    check("stopped (Ctrl-C)" in stdout and "input lost" in stderr,
+          "the summary and the reconnection are reported")
+
+    with open(os.path.join(out, "report.json")) as f:
+        rep = json.load(f)
+    check(rep["stopped-by"] == "interrupt" and rep["live"],
+          "report: a live run stopped by SIGINT")
+    check(len(rep["reconnects"]) >= 1, f"report: reconnects {rep['reconnects']}")
+    first_rc = rep["reconnects"][0]["at"]
+    after = [s for s in rep["segments"] if s["start"] > first_rc]
+    check(len(after) >= 1, "a file was recorded after the reconnection")
+
+    entries = lib.read_list(os.path.join(out, "list.ffconcat"))
+    names = [os.path.basename(p) for p, _ in entries]
+    check(len(entries) >= 2 and names == sorted(names),
+          f"the list goes on across the reconnection: {names}")
+    for path, dur in entries:
+        frames = lib.ffprobe_frames(path)
+        check(frames > 0 and abs(frames - dur * 10) <= 3,
+              f"{os.path.basename(path)}: {frames} frames for {dur:.2f} s")
+        errs = lib.ffmpeg_errors(["-i", path])
+        check(errs == [], f"{os.path.basename(path)} decodes to its end",
+              "\n".join(errs[:5]))
+    errs = lib.ffmpeg_errors(["-f", "concat", "-safe", "0", "-i",
+                              os.path.join(out, "list.ffconcat")])
+    check(errs == [], "ffmpeg reads the list", "\n".join(errs[:5]))
+
+    shift = rep["started-unix"] - epoch  # run time 0 in scene time
+    kept = [[a + shift, b + shift] for a, b in rep["kept"]]
+    print("kept (scene time):", [[round(a, 2), round(b, 2)] for a, b in kept])
+    check(lib.covered(kept, 8.5, 13.5),
+          "the motion at 8-14 s is kept (before the server died)")
+    check(lib.covered(kept, 25.5, 27.0),
+          "the motion at 25-27 s is kept (after the reconnection, up to the "
+          "SIGINT)")
+    print("ok: RTSP recording with a server restart and SIGINT")
+
+
+main()
