@@ -170,6 +170,11 @@ struct File {
 };
 using FilePtr = std::shared_ptr<File>;
 
+struct Held {
+  GstBuffer *buf;
+  GstClockTime rt;
+};
+
 /* One sink pad and what it writes to. */
 struct Stream {
   GstPad *sinkpad = nullptr;
@@ -186,11 +191,10 @@ struct Stream {
   std::vector<GstBuffer *> held;
   FilePtr held_file;
   GstClockTime held_pts = GST_CLOCK_TIME_NONE;
-};
-
-struct Held {
-  GstBuffer *buf;
-  GstClockTime rt;
+  /* audio only, on its streaming thread: its pre-roll, the buffers no file
+   * covers (the gate is closed) as far back as the video's pre-roll */
+  std::deque<Held> ring;
+  guint64 ring_bytes = 0;
 };
 
 } // namespace
@@ -228,6 +232,10 @@ struct Private {
   bool posted_eos = false;
   std::deque<Held> preroll; /* encoded video held while not recording */
   guint64 preroll_bytes = 0;
+  /* how far before the newest video a prune-segment-start may lie (a gate
+   * in mark mode decides after min-motion, and marks its own pre-roll
+   * before that): the largest seen, at least kLookback */
+  GstClockTime lookback = 0;
   std::unique_ptr<prune::Playlist> playlist;
 
   /* worker: finishes files off the streaming threads, in order */
@@ -938,6 +946,10 @@ wait_for_backlog (GstSegmentSink *self)
   }
 }
 
+/* The pre-roll ring holds this much more than pre-roll until the segment
+ * starts show how far back they reach. */
+static const GstClockTime kLookback = 2 * GST_SECOND;
+
 /* At most this many buffers are held at a file start for their DTS. */
 static const std::size_t kMaxHeld = 32;
 
@@ -948,6 +960,15 @@ drop_held (Stream *st)
     gst_buffer_unref (b);
   st->held.clear ();
   st->held_file = nullptr;
+}
+
+static void
+clear_ring (Stream *st)
+{
+  for (Held &h : st->ring)
+    gst_buffer_unref (h.buf);
+  st->ring.clear ();
+  st->ring_bytes = 0;
 }
 
 /* The time between two frames of @st's video, for new DTS. */
@@ -1073,7 +1094,8 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
       } else {
         p.preroll.push_back ({buf, rt});
         p.preroll_bytes += size;
-        trim_preroll (self, rt > pre_roll ? rt - pre_roll : 0, max_preroll);
+        const GstClockTime back = pre_roll + p.lookback;
+        trim_preroll (self, rt > back ? rt - back : 0, max_preroll);
       }
     } else {
       gst_buffer_unref (buf);
@@ -1203,6 +1225,12 @@ handle_secondary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
 {
   Private &p = *self->priv;
   const GstClockTime rt = running_time_of (st, buf);
+  guint64 pre_roll, max_preroll;
+  {
+    prune::ObjectLocker lock (self);
+    pre_roll = p.settings.pre_roll;
+    max_preroll = p.settings.max_preroll_bytes;
+  }
   std::unique_lock<std::mutex> lk (p.lock);
   if (!GST_CLOCK_TIME_IS_VALID (rt)) {
     lk.unlock ();
@@ -1234,15 +1262,48 @@ handle_secondary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
     return GST_FLOW_FLUSHING;
   }
   FilePtr target = file_for (p, rt);
+  /* no file here: with a pre-roll, kept as far back as the video's ring
+   * reaches (its oldest keyframe), or pre-roll without one */
+  GstClockTime keep_from = rt > pre_roll ? rt - pre_roll : 0;
+  if (!p.preroll.empty ())
+    keep_from = std::min (keep_from, p.preroll.front ().rt);
   lk.unlock ();
 
   if (target != st->file)
     switch_stream (self, st, target, rt);
   if (!target) {
-    gst_buffer_unref (buf);
+    if (pre_roll == 0) {
+      gst_buffer_unref (buf);
+      return GST_FLOW_OK;
+    }
+    st->ring_bytes += gst_buffer_get_size (buf);
+    st->ring.push_back ({buf, rt});
+    while (!st->ring.empty () &&
+           (st->ring.front ().rt < keep_from || st->ring_bytes > max_preroll)) {
+      st->ring_bytes -= gst_buffer_get_size (st->ring.front ().buf);
+      gst_buffer_unref (st->ring.front ().buf);
+      st->ring.pop_front ();
+    }
     return GST_FLOW_OK;
   }
-  GstFlowReturn ret = gst_pad_push (target->proxies[st->id], buf);
+  GstFlowReturn ret = GST_FLOW_OK;
+  /* a file that started before this buffer (a pre-rolled one) gets the
+   * held buffers it covers first */
+  for (Held &h : st->ring) {
+    if (ret == GST_FLOW_OK && h.rt >= target->start_rt) {
+      ret = gst_pad_push (target->proxies[st->id], h.buf);
+      ret = ret == GST_FLOW_EOS ? GST_FLOW_OK : ret;
+    } else {
+      gst_buffer_unref (h.buf);
+    }
+  }
+  st->ring.clear ();
+  st->ring_bytes = 0;
+  if (ret != GST_FLOW_OK) {
+    gst_buffer_unref (buf);
+    return ret;
+  }
+  ret = gst_pad_push (target->proxies[st->id], buf);
   return ret == GST_FLOW_EOS ? GST_FLOW_OK : ret;
 }
 
@@ -1398,6 +1459,7 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
         }
       }
       drop_held (st);
+      clear_ring (st);
       switch_stream (self, st, nullptr, GST_CLOCK_TIME_NONE);
       break;
     }
@@ -1418,6 +1480,7 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
         p.cond.notify_all ();
       }
       release_held (self, st, GST_CLOCK_TIME_NONE);
+      clear_ring (st);
       switch_stream (self, st, nullptr, GST_CLOCK_TIME_NONE);
       {
         std::lock_guard<std::mutex> lk (p.lock);
@@ -1435,6 +1498,11 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
         }
         {
           std::lock_guard<std::mutex> lk (p.lock);
+          if (st->video && GST_CLOCK_TIME_IS_VALID (p.video_end) &&
+              GST_CLOCK_TIME_IS_VALID (start->running_time) &&
+              p.video_end > start->running_time)
+            p.lookback =
+                std::max (p.lookback, p.video_end - start->running_time);
           p.recording = true;
           if (p.current) {
             p.split_pending = true;
@@ -1548,6 +1616,7 @@ static void
 free_stream (Stream *st)
 {
   drop_held (st);
+  clear_ring (st);
   gst_clear_caps (&st->caps);
   if (st->stream_start)
     gst_event_unref (st->stream_start);
@@ -1667,6 +1736,7 @@ start (GstSegmentSink *self)
   p.warned_no_keyframe = false;
   p.posted_eos = false;
   p.beats = 0;
+  p.lookback = kLookback;
   p.worker_stop = false;
   p.worker = std::thread (worker_run, self);
   GST_DEBUG_OBJECT (self, "started");
@@ -1701,6 +1771,7 @@ stop (GstSegmentSink *self)
   for (Stream *st : streams) {
     /* buffers held at a file start go in as they are */
     release_held (self, st, GST_CLOCK_TIME_NONE);
+    clear_ring (st);
     switch_stream (self, st, nullptr, GST_CLOCK_TIME_NONE);
   }
   {

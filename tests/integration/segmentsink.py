@@ -18,6 +18,9 @@
 #              and unwritable directories
 #   names      spaces, quotes, a backslash and UTF-8 in file names, the list
 #              beside the files, above them and elsewhere (absolute paths)
+#   mark       staticgate mode=mark, segmentsink pre-roll=2s with audio: files
+#              start at the newest keyframe 2 s before the gate start, audio
+#              pre-rolled with the video
 #   stop       a live a/v pipeline set to NULL while PLAYING (no EOS): the
 #              open file is finished, listed, with its audio
 #   many       2,100 one-frame segments (1,000 under AddressSanitizer) with
@@ -1058,6 +1061,75 @@ def scenario_errors(ctx):
           "unwritable: no list written")
 
 
+# ---------------------------------------------------------------- (3) mark mode
+
+def scenario_mark(ctx):
+    """staticgate in mark mode (every frame reaches the encoder, events mark
+    the kept segments) into segmentsink split-on-gate with pre-roll=2s: each
+    file starts at the newest keyframe at or before (gate start - 2 s), with
+    its audio from there too; nothing between segments is written."""
+    d = os.path.join(ctx["tmp"], "mark")
+    os.makedirs(d)
+    seconds = 32
+    proc = subprocess.Popen([ctx["scene"], "--preset", "test", "--seconds", str(seconds)],
+                            stdout=subprocess.PIPE)
+    desc = (f"fdsrc fd={proc.stdout.fileno()} ! "
+            "rawvideoparse format=i420 width=640 height=360 framerate=10/1 ! "
+            "staticgate name=gate mode=mark ! "
+            "x264enc key-int-max=10 speed-preset=ultrafast ! h264parse name=parse ! "
+            "segmentsink name=sink split-on-gate=true pre-roll=2000000000 "
+            f"audiotestsrc num-buffers={seconds * 48000 // 1024} samplesperbuffer=1024 ! "
+            f"audio/x-raw,rate=48000,channels=2 ! {ctx['aac']} ! aacparse ! sink.audio_0")
+    p, _ = make_sink_pipeline(desc, location=f"{d}/seg%03d.mp4",
+                              playlist_location=f"{d}/list.ffconcat",
+                              index_location=f"{d}/index.json")
+    starts, keys = [], []
+
+    def watch(pad, info):
+        if info.type & Gst.PadProbeType.BUFFER:
+            buf = info.get_buffer()
+            if not buf.get_flags() & Gst.BufferFlags.DELTA_UNIT:
+                seg = pad.get_sticky_event(Gst.EventType.SEGMENT, 0).parse_segment()
+                keys.append(seg.to_running_time(Gst.Format.TIME, buf.pts))
+        else:
+            st = info.get_event().get_structure()
+            if st is not None and st.get_name() == "prune-segment-start":
+                starts.append(st.get_uint64("running-time")[1])
+        return Gst.PadProbeReturn.OK
+
+    p.get_by_name("parse").get_static_pad("src").add_probe(
+        Gst.PadProbeType.BUFFER | Gst.PadProbeType.EVENT_DOWNSTREAM, watch)
+    res = run_pipeline(p, timeout=240)
+    proc.stdout.close()
+    proc.wait()
+    expect_eos(res, "mark")
+    entries = check_list_files(os.path.join(d, "list.ffconcat"), 10, "mark")
+    with open(os.path.join(d, "index.json")) as f:
+        segments = json.load(f)["segments"]
+    check(len(entries) == len(starts) == len(segments) >= 2,
+          f"mark: one file per kept segment ({len(entries)} files, {len(starts)} starts)")
+    prev_end = 0
+    for e, s, g in zip(entries, segments, starts):
+        name = os.path.basename(e["file"])
+        begin = s["start-running-time"]
+        # the newest keyframe at or before g - 2 s, unless the previous file
+        # still covered that time: then the first keyframe after it
+        cands = [k for k in keys if k <= g - 2 * SEC and k >= prev_end]
+        want = max(cands) if cands else min(k for k in keys if k >= prev_end)
+        check(begin == want and begin < g,
+              f"mark: {name} starts {(g - begin) / SEC:.1f} s before its gate start "
+              f"{g / SEC:.1f} s, at the keyframe {want / SEC:.1f} s",
+              f"starts at {begin / SEC:.3f} s")
+        streams, _ = probe_streams(e["file"])
+        check(streams and "audio" in streams and
+              0 <= streams["audio"]["start"] - streams["video"]["start"] < 0.0214,
+              f"mark: {name} has its audio from its first frame (pre-rolled audio too)",
+              f"{streams}")
+        prev_end = begin + s["duration"]
+    check_concat(os.path.join(d, "list.ffconcat"), sum(e["frames"] for e in entries),
+                 sum(e["duration"] for e in entries), d, "mark", 10)
+
+
 # ---------------------------------------------------------------- stop
 
 def scenario_stop(ctx):
@@ -1235,6 +1307,7 @@ SCENARIOS = [
     ("gate", scenario_gate),
     ("audio", scenario_audio),
     ("crash", scenario_crash),
+    ("mark", scenario_mark),
     ("stop", scenario_stop),
     ("retention", scenario_retention),
     ("errors", scenario_errors),
