@@ -26,7 +26,11 @@ constexpr double kFa = BeatTracker::kAnalysisRate;
 constexpr int kN = BeatTracker::kFftSize;
 constexpr int kHopN = BeatTracker::kHop;
 constexpr double kFps = kFa / kHopN;
-constexpr double kLoHz = 30.0, kHiHz = 5000.0;
+constexpr double kLoHz = 30.0, kHiHz = 2700.0;
+/* bins of the log spectrum computed per frame (k_lo - 1 .. k_hi + 1,
+ * rounded up to a multiple of 8) */
+constexpr int kLogBins =
+    ((int)(kHiHz * kN / kFa) + 1 - (int)(kLoHz * kN / kFa) + 1 + 7) & ~7;
 constexpr double kLogGain = 30.0;
 constexpr int kBands = 3; /* onset bands: bass, middle, treble */
 constexpr double kBandEdge[kBands + 1] = {kLoHz, 200.0, 1600.0, kHiHz};
@@ -34,9 +38,13 @@ constexpr float kBandWeight[kBands] = {1.0f / 3, 1.0f / 3, 1.0f / 3};
 constexpr double kSilence = 1e-4;         /* -80 dBFS */
 constexpr double kOnsetMeanSeconds = 0.5; /* running mean of the flux */
 constexpr double kAcfSeconds = 2.5;       /* tempo memory */
-constexpr int kTempoEvery = 4;            /* frames between tempo updates */
-constexpr int kMultiples = 4;             /* comb of the tempo score */
-constexpr double kSwitchSeconds = 0.35;   /* a new tempo must win so long */
+constexpr double kAcfFastSeconds = 1.0;   /* short memory: tempo steps */
+constexpr double kFastMargin = 1.5;
+/* a step's tempo must win so */ /* a step's tempo must win so */
+constexpr double kFastSwitchSeconds = 0.25;
+constexpr int kTempoEvery = 4;          /* frames between tempo updates */
+constexpr int kMultiples = 4;           /* comb of the tempo score */
+constexpr double kSwitchSeconds = 0.35; /* a new tempo must win so long */
 constexpr double kDrift = 0.04;
 constexpr double kSwitchMargin = 1.1; /* a new tempo must score this much */
 constexpr double kMinLagData = 0.5;   /* s of products before a lag counts */
@@ -54,31 +62,54 @@ constexpr double kCombDecay = 2.5;   /* seconds, recency of the comb */
 constexpr double kFollow = 0.2;      /* of a period: phase followed smoothly */
 constexpr double kFollowGain = 0.15; /* per frame */
 constexpr double kJumpWin = 1.15;    /* a far phase must win by this much */
-constexpr double kLockSeconds = 0.5, kUnlockSeconds = 2.0;
-constexpr double kTempoConfHi = 0.2, kTempoConfLo = 0.06;
-constexpr double kContrastHi = 1.6, kContrastLo = 1.3;
+constexpr double kLockSeconds = 0.2, kUnlockSeconds = 2.0;
+constexpr double kTempoConfHi = 0.3, kTempoConfLo = 0.1;
+constexpr double kContrastHi = 4.0, kContrastLo = 2.0;
+constexpr double kContrastSharp = 10.0;
 constexpr double kMinHistory = 1.0;   /* seconds of active audio to lock */
 constexpr double kTimeOffset = 0.010; /* onset-time calibration, s */
 constexpr int kPending = 64;
-constexpr double kWait = 0.05; /* for the onset of a beat in silence */
+constexpr size_t kMonoChunk = 256; /* input frames mixed at a time */
+constexpr double kWait = 0.05;     /* for the onset of a beat in silence */
 constexpr double kConfirm = 0.05;
 /* onset detector delay */             /* beats held for the lookahead */
 constexpr double kRefineSeconds = 1.5; /* comb decay around held beats */
 
-/* ln(x) for x >= 1 (about 1e-4 absolute error): exponent from the bits,
- * mantissa by a polynomial; libm's log1pf dominated the profile */
-inline float
-fast_ln (float x)
+/* 4 floats (GCC/Clang vector extension: SSE, NEON or scalar code) */
+typedef float v4sf __attribute__ ((vector_size (16)));
+typedef int32_t v4si __attribute__ ((vector_size (16)));
+
+inline v4sf
+load (const float *p)
 {
-  uint32_t b;
-  std::memcpy (&b, &x, 4);
-  const int e = (int)((b >> 23) & 0xff) - 127;
-  b = (b & 0x007fffffu) | 0x3f800000u;
-  float m;
-  std::memcpy (&m, &b, 4); /* 1 <= m < 2 */
-  const float t = m - 1.0f;
-  /* log2(1+t) on [0,1) */
-  const float l2 =
+  v4sf v;
+  std::memcpy (&v, p, sizeof v);
+  return v;
+}
+
+inline void
+store (float *p, v4sf v)
+{
+  std::memcpy (p, &v, sizeof v);
+}
+
+inline v4sf
+splat (float x)
+{
+  return v4sf{x, x, x, x};
+}
+
+/* ln(x) of 4 values x >= 1 (about 1e-4 absolute error): exponent from
+ * the bits, mantissa by a polynomial (libm's log1pf dominated the
+ * profile) */
+inline v4sf
+fast_ln4 (v4sf x)
+{
+  v4si b = (v4si)x;
+  const v4sf e = __builtin_convertvector(((b >> 23) & 0xff) - 127, v4sf);
+  b = (b & 0x007fffff) | 0x3f800000;
+  const v4sf t = (v4sf)b - 1.0f;
+  const v4sf l2 =
       t * (1.4425449f +
            t * (-0.7181452f +
                 t * (0.4575485f +
@@ -118,36 +149,47 @@ struct BeatTracker::Impl {
   double silent_run = 0.0;     /* seconds of consecutive silent samples */
   double silent_run_max = 0.0; /* longest recent silent run (decays) */
   std::vector<float> window, frame;
+  std::vector<float> mono;  /* one chunk of input mixed to mono */
+  std::vector<float> clean; /* the same chunk, non-finite samples zeroed */
   std::vector<GstFFTF32Complex> spectrum;
   GstFFTF32 *fft = nullptr;
   int k_lo = 0, k_hi = 0;
   int band_lo[kBands] = {}, band_hi[kBands] = {};
   std::vector<float> logmag, prev_logmag;
   double flux_mean = 0.0;
+  double flux_mean_gain = 1.0 - std::exp (-1.0 / (kOnsetMeanSeconds * kFps));
+  double silent_forget = std::exp (-1.0 / (60.0 * kFps));
 
   /* onset strength history */
   size_t hist = 0; /* power of two */
   std::vector<float> onset;
-  std::vector<float> srun; /* silent run at each frame's end, s */
-  int64_t n = -1;          /* newest frame */
+  int64_t n = -1; /* newest frame */
   double active_seconds = 0.0;
 
   /* tempo */
   int l_min = 0, l_max = 0, acf_max = 0;
-  std::vector<double> acf, acn; /* running, unbiased */
-  std::vector<double> tscore;   /* tempo score per lag */
+  std::vector<float> acf;     /* running autocorrelation */
+  std::vector<double> acn;    /* unbiased */
+  std::vector<double> tscore; /* tempo score per lag */
   int64_t acf_updates = 0;
   double acf_decay = 1.0;
   std::vector<double> prior;
   std::vector<double> rate_w; /* evidence per second: (tempo)^kRateExp */
   double tau = 0.0;           /* frames, 0: none */
   double tempo_conf = 0.0;
+  bool tempo_agree = false;
+  std::vector<float> acf_fast; /* short memory, for tempo steps */
+  std::vector<double> tscore_fast;
+  double acf_fast_decay = 1.0;
+  double fast_tau = 0.0;
+  int fast_count = 0;
+  unsigned fast_tick = 0; /* the short memory is scored every other time */
   double cand_tau = 0.0;
   int cand_count = 0;
   int tempo_tick = 0;
 
   /* phase */
-  std::vector<double> comb;
+  std::vector<float> comb;
   double b_next = 0.0; /* predicted next beat, frames */
   bool have_phase = false;
   double contrast = 0.0;
@@ -159,8 +201,7 @@ struct BeatTracker::Impl {
   int good_frames = 0, bad_frames = 0;
 
   /* lookahead */
-  double pending[kPending];
-  int pend_head = 0, pend_count = 0;
+  std::vector<uint8_t> gapf; /* per frame: in a gap */
   double last_reported = -1e9;
 
   /* counters */
@@ -175,10 +216,30 @@ struct BeatTracker::Impl {
   void clamp_settings ();
   void allocate ();
   void clear ();
-  void push_sample (double x, std::vector<BeatInfo> &out);
+  void push_mono (const float *x, size_t m, std::vector<BeatInfo> &out);
+  void decimated (std::vector<BeatInfo> &out);
   void analysis_sample (double y, std::vector<BeatInfo> &out);
   void analyse_frame (std::vector<BeatInfo> &out);
   float onset_at (double f) const;
+  /* history, newest first: at(i)[l] is the onset of frame i - l, for
+   * l < hist (every value is stored twice) */
+  const float *at (int64_t i) const
+  {
+    return onset.data () + (hist - 1 - (size_t)(i & (int64_t)(hist - 1)));
+  }
+  struct Estimate {
+    bool valid = false;  /* enough data to score */
+    int best_l = 0;      /* winning lag, 0: none */
+    int l_hi = 0;        /* longest lag scored */
+    double best = 0.0;   /* its score */
+    double period = 0.0; /* refined, frames */
+    double conf = 0.0;
+  };
+  Estimate estimate (const std::vector<float> &ac, double decay,
+                     std::vector<double> &ts);
+  double score_near (const std::vector<double> &ts, int l_hi,
+                     double period) const;
+  bool fast_switch ();
   void update_tempo ();
   void update_phase ();
   void update_lock (bool silent);
@@ -223,28 +284,35 @@ BeatTracker::Impl::allocate ()
   clamp_settings ();
   dec = std::max (1, (int)std::floor (rate / kFa));
   in_per_out = rate / kFa;
-  ring.assign (kN, 0.0f);
+  ring.assign (2 * kN, 0.0f); /* every sample twice: windows are contiguous */
   window.resize (kN);
   for (int i = 0; i < kN; i++)
     window[i] = (float)(0.5 - 0.5 * std::cos (2.0 * M_PI * (i + 0.5) / kN));
   frame.assign (kN, 0.0f);
-  spectrum.assign (kN / 2 + 1, GstFFTF32Complex{0.0f, 0.0f});
-  if (!fft)
-    fft = gst_fft_f32_new (kN, FALSE);
+  mono.assign (kMonoChunk, 0.0f);
+  clean.assign (kMonoChunk * channels, 0.0f);
   k_lo = (int)std::ceil (kLoHz * kN / kFa);
   k_hi = (int)std::floor (kHiHz * kN / kFa);
+  g_assert (k_hi + 1 <= k_lo - 1 + kLogBins);
+  spectrum.assign (std::max (kN / 2 + 1, k_lo - 1 + kLogBins),
+                   GstFFTF32Complex{0.0f, 0.0f});
+  if (!fft)
+    fft = gst_fft_f32_new (kN, FALSE);
   for (int b = 0; b < kBands; b++) {
     band_lo[b] = b == 0 ? k_lo : band_hi[b - 1] + 1;
     band_hi[b] =
         b == kBands - 1 ? k_hi : (int)std::floor (kBandEdge[b + 1] * kN / kFa);
   }
-  logmag.assign (kN / 2 + 1, 0.0f);
-  prev_logmag.assign (kN / 2 + 1, 0.0f);
+  logmag.assign (k_lo - 1 + kLogBins, 0.0f);
+  prev_logmag.assign (k_lo - 1 + kLogBins, 0.0f);
 
   l_min = std::max (2, (int)std::floor (60.0 / settings.max_bpm * kFps));
   l_max = (int)std::ceil (60.0 / settings.min_bpm * kFps);
   acf_max = kMultiples * l_max + kMultiples;
-  acf.assign (acf_max + 1, 0.0);
+  acf.assign ((acf_max + 4) & ~3, 0.0f);
+  acf_fast.assign (acf.size (), 0.0f);
+  tscore_fast.assign (l_max + 1, 0.0);
+  acf_fast_decay = std::exp (-1.0 / (kAcfFastSeconds * kFps));
   acn.assign (acf_max + 1, 0.0);
   tscore.assign (l_max + 1, 0.0);
   acf_decay = std::exp (-1.0 / (kAcfSeconds * kFps));
@@ -257,16 +325,17 @@ BeatTracker::Impl::allocate ()
     prior[l] = std::exp (-0.5 * o * o);
     rate_w[l] = std::pow (bpm / settings.preferred_bpm, kRateExp);
   }
-  comb.assign (l_max + 2, 0.0);
+  comb.assign ((l_max + 8) & ~3, 0.0f);
 
   const size_t need =
       (size_t)acf_max + 2 +
-      (size_t)((kCombSeconds + settings.lookahead + kRefineSeconds * 2) * kFps +
+      (size_t)((kCombSeconds + 2.0 * settings.lookahead + kRefineSeconds * 2) *
+                   kFps +
                l_max) +
       16;
   hist = next_pow2 (need);
-  onset.assign (hist, 0.0f);
-  srun.assign (hist, 1e9f);
+  onset.assign (2 * hist + 8, 0.0f); /* every value twice: contiguous */
+  gapf.assign (hist, 0);
   clear ();
 }
 
@@ -287,13 +356,18 @@ BeatTracker::Impl::clear ()
   std::fill (prev_logmag.begin (), prev_logmag.end (), 0.0f);
   flux_mean = 0.0;
   std::fill (onset.begin (), onset.end (), 0.0f);
-  std::fill (srun.begin (), srun.end (), 1e9f);
+  std::fill (gapf.begin (), gapf.end (), 0);
   n = -1;
   active_seconds = 0.0;
-  std::fill (acf.begin (), acf.end (), 0.0);
+  std::fill (acf.begin (), acf.end (), 0.0f);
+  std::fill (acf_fast.begin (), acf_fast.end (), 0.0f);
+  fast_tau = 0.0;
+  fast_count = 0;
+  fast_tick = 0;
   acf_updates = 0;
   tau = 0.0;
   tempo_conf = 0.0;
+  tempo_agree = false;
   cand_tau = 0.0;
   cand_count = 0;
   tempo_tick = 0;
@@ -304,18 +378,33 @@ BeatTracker::Impl::clear ()
   last_beat = -1e9;
   state = LockState::Searching;
   good_frames = bad_frames = 0;
-  pend_head = pend_count = 0;
   last_reported = -1e9;
   beats = 0;
   nonfinite = 0;
 }
 
 inline void
-BeatTracker::Impl::push_sample (double x, std::vector<BeatInfo> &out)
+BeatTracker::Impl::push_mono (const float *x, size_t m,
+                              std::vector<BeatInfo> &out)
 {
-  acc += x;
-  if (++acc_n < dec)
-    return;
+  size_t i = 0;
+  while (i < m) {
+    /* box-car: sum up to the end of the current group of dec samples */
+    const size_t take = std::min<size_t> (m - i, (size_t)(dec - acc_n));
+    float sum = 0.0f;
+    for (size_t k = 0; k < take; k++)
+      sum += x[i + k];
+    acc += sum;
+    acc_n += (int)take;
+    i += take;
+    if (acc_n == dec)
+      decimated (out);
+  }
+}
+
+void
+BeatTracker::Impl::decimated (std::vector<BeatInfo> &out)
+{
   const double y = acc / dec;
   acc = 0.0;
   acc_n = 0;
@@ -339,7 +428,7 @@ BeatTracker::Impl::push_sample (double x, std::vector<BeatInfo> &out)
 inline void
 BeatTracker::Impl::analysis_sample (double y, std::vector<BeatInfo> &out)
 {
-  ring[ring_pos] = (float)y;
+  ring[ring_pos] = ring[ring_pos + kN] = (float)y;
   ring_pos = (ring_pos + 1) & (kN - 1);
   if (std::fabs (y) < kSilence) {
     silent_run += 1.0 / kFa;
@@ -361,8 +450,8 @@ BeatTracker::Impl::onset_at (double f) const
     return 0.0f;
   const int64_t i = (int64_t)std::floor (f);
   const double fr = f - i;
-  const float a = onset[i & (hist - 1)];
-  const float b = i + 1 <= n ? onset[(i + 1) & (hist - 1)] : 0.0f;
+  const float a = at (i)[0];
+  const float b = i + 1 <= n ? at (i + 1)[0] : 0.0f;
   return (float)(a + (b - a) * fr);
 }
 
@@ -372,19 +461,38 @@ BeatTracker::Impl::analyse_frame (std::vector<BeatInfo> &out)
   n++;
   /* window the last kN samples (oldest first) */
   double energy = 0.0;
-  for (int i = 0; i < kN; i++) {
-    const float s = ring[(ring_pos + i) & (kN - 1)];
-    energy += (double)s * s;
-    frame[i] = s * window[i];
+  const float *src = ring.data () + ring_pos;
+  v4sf e4 = splat (0.0f);
+  for (int i = 0; i < kN; i += 4) {
+    const v4sf x = load (src + i);
+    e4 += x * x;
+    store (frame.data () + i, x * load (window.data () + i));
   }
+  energy = (double)e4[0] + e4[1] + e4[2] + e4[3];
   const bool silent = std::sqrt (energy / kN) < kSilence;
   gst_fft_f32_fft (fft, frame.data (), spectrum.data ());
   std::swap (logmag, prev_logmag);
   const float scale = (float)(2.0 / kN * 2.0); /* full-scale sine ~ 1 */
-  for (int k = k_lo - 1; k <= k_hi + 1; k++) {
-    const float re = spectrum[k].r, im = spectrum[k].i;
-    logmag[k] = fast_ln (1.0f + (float)kLogGain * scale *
-                                    std::sqrt (re * re + im * im));
+  {
+    /* a fixed count of bins from k_lo - 1, a multiple of 8 */
+    const GstFFTF32Complex *sp = spectrum.data () + k_lo - 1;
+    float *lm = logmag.data () + k_lo - 1;
+    const float g = (float)kLogGain * scale;
+    for (int k = 0; k < kLogBins; k += 4) {
+      float m[4];
+      for (int j = 0; j < 4; j++) {
+        const float re = sp[k + j].r, im = sp[k + j].i;
+        m[j] = re * re + im * im;
+      }
+      v4sf mag;
+#if defined(__SSE__)
+      mag = __builtin_ia32_sqrtps (load (m));
+#else
+      for (int j = 0; j < 4; j++)
+        mag[j] = std::sqrt (m[j]);
+#endif
+      store (lm + k, fast_ln4 (1.0f + g * mag));
+    }
   }
   /* per-band mean positive flux; the bands weigh alike, so the few bass
    * bins (kick, bass notes: mostly on the beat) count as much as the
@@ -400,26 +508,35 @@ BeatTracker::Impl::analyse_frame (std::vector<BeatInfo> &out)
     }
     flux += kBandWeight[b] * f / (band_hi[b] - band_lo[b] + 1);
   }
-  const double a = 1.0 - std::exp (-1.0 / (kOnsetMeanSeconds * kFps));
+  const double a = flux_mean_gain;
   const double o = std::max (0.0, flux - flux_mean);
   flux_mean += a * (flux - flux_mean);
-  onset[n & (hist - 1)] = (float)o;
-  srun[n & (hist - 1)] = (float)std::min (silent_run, 1e9);
+  {
+    const size_t w = hist - 1 - (size_t)(n & (int64_t)(hist - 1));
+    onset[w] = onset[w + hist] = (float)o;
+  }
   /* the longest silent run between onsets is forgotten over ~60 s */
-  silent_run_max *= std::exp (-1.0 / (60.0 * kFps));
+  silent_run_max *= silent_forget;
 
   /* a gap: silence longer than any silent stretch between recent onsets
    * (a click track is silent between its clicks) */
   const bool gap = silent && in_gap ();
+  gapf[(size_t)(n & (int64_t)(hist - 1))] = gap;
   if (!gap) {
     active_seconds += 1.0 / kFps;
     /* autocorrelation with exponential forgetting */
-    const int lim = (int)std::min<int64_t> (acf_max, n);
-    const size_t mask = hist - 1;
-    for (int l = 0; l <= lim; l++)
-      acf[l] = acf[l] * acf_decay + o * onset[(n - l) & mask];
-    for (int l = lim + 1; l <= acf_max; l++)
-      acf[l] *= acf_decay;
+    /* frames before the first are zeros in the history: one loop over
+     * every lag, in blocks of 8 (vectorizes) */
+    const float *cur = at (n);
+    const v4sf d = splat ((float)acf_decay), of = splat ((float)o);
+    const v4sf df = splat ((float)acf_fast_decay);
+    float *ac = acf.data (), *af = acf_fast.data ();
+    const int len = (int)acf.size ();
+    for (int l = 0; l < len; l += 4) {
+      const v4sf p = of * load (cur + l);
+      store (ac + l, load (ac + l) * d + p);
+      store (af + l, load (af + l) * df + p);
+    }
     acf_updates++;
     if (++tempo_tick >= kTempoEvery) {
       tempo_tick = 0;
@@ -431,9 +548,11 @@ BeatTracker::Impl::analyse_frame (std::vector<BeatInfo> &out)
   emit (out);
 }
 
-void
-BeatTracker::Impl::update_tempo ()
+BeatTracker::Impl::Estimate
+BeatTracker::Impl::estimate (const std::vector<float> &ac, double decay,
+                             std::vector<double> &ts)
 {
+  Estimate est;
   /* Unbias the running autocorrelation: lag l has summed
    * 1 - decay^(updates - l) of the weight of a full memory, so early on
    * long lags (slow tempi) would be underestimated. Lags with less than
@@ -441,13 +560,13 @@ BeatTracker::Impl::update_tempo ()
   const int64_t jmax64 =
       std::min<int64_t> (acf_max, acf_updates - (int64_t)(kMinLagData * kFps));
   if (jmax64 < 2 * l_min + 1)
-    return;
+    return est;
   const int jmax = (int)jmax64;
   {
     /* decay^(updates - l), from l = jmax down by one factor per lag */
-    double dp = std::pow (acf_decay, (double)(acf_updates - jmax));
-    for (int l = jmax; l >= 0; l--, dp *= acf_decay)
-      acn[l] = acf[l] / (1.0 - kUnbias * dp);
+    double dp = std::pow (decay, (double)(acf_updates - jmax));
+    for (int l = jmax; l >= 0; l--, dp *= decay)
+      acn[l] = ac[l] / (1.0 - kUnbias * dp);
   }
   double base = 0.0;
   for (int l = l_min; l <= jmax; l++)
@@ -455,11 +574,11 @@ BeatTracker::Impl::update_tempo ()
   base /= (jmax - l_min + 1);
   const double zero = acn[0] - base;
   if (zero <= 1e-12)
-    return;
+    return est;
   double best = 0.0;
   int best_l = 0;
   const int l_hi = std::min (l_max, (jmax - 1) / 2);
-  std::fill (tscore.begin (), tscore.end (), 0.0);
+  std::fill (ts.begin (), ts.end (), 0.0);
   for (int l = l_min; l <= l_hi; l++) {
     double s = 0.0;
     int cnt = 0;
@@ -482,15 +601,15 @@ BeatTracker::Impl::update_tempo ()
       own = std::max (own, acn[j] - base);
     s *= std::min (1.0, own / (kOwnPeak * s + 1e-30));
     s *= prior[l] * rate_w[l];
-    tscore[l] = s;
+    ts[l] = s;
     if (s > best) {
       best = s;
       best_l = l;
     }
   }
   if (best_l == 0) {
-    tempo_conf = 0.0;
-    return;
+    est.valid = true; /* nothing periodic: confidence 0 */
+    return est;
   }
   /* refine from the peak at the highest multiple in reach */
   int m = kMultiples;
@@ -513,8 +632,46 @@ BeatTracker::Impl::update_tempo ()
   double peak1 = 0.0;
   for (int j = best_l - 1; j <= best_l + 1; j++)
     peak1 = std::max (peak1, acn[j] - base);
-  tempo_conf = std::clamp (peak1 / zero, 0.0, 1.0);
+  est.valid = true;
+  est.best_l = best_l;
+  est.l_hi = l_hi;
+  est.best = best;
+  est.period = c;
+  est.conf = std::clamp (peak1 / zero, 0.0, 1.0);
+  return est;
+}
 
+double
+BeatTracker::Impl::score_near (const std::vector<double> &ts, int l_hi,
+                               double period) const
+{
+  double cur = 0.0;
+  for (int l = std::max (l_min, (int)std::floor (period));
+       l <= std::min (l_hi, (int)std::ceil (period)); l++)
+    cur = std::max (cur, ts[l]);
+  return cur;
+}
+
+void
+BeatTracker::Impl::update_tempo ()
+{
+  const Estimate e = estimate (acf, acf_decay, tscore);
+  if (!e.valid)
+    return;
+  if (e.best_l == 0) {
+    tempo_conf = 0.0;
+    return;
+  }
+  tempo_conf = e.conf;
+  const double c = e.period, best = e.best;
+  const int l_hi = e.l_hi;
+  if (tau > 0.0 && state == LockState::Locked && (++fast_tick & 1) == 0 &&
+      fast_switch ())
+    return;
+
+  /* the winner must agree with the tempo followed for the lock (in noise
+   * the winner jumps about) */
+  tempo_agree = false;
   if (tau <= 0.0) {
     tau = c;
     cand_count = 0;
@@ -523,14 +680,12 @@ BeatTracker::Impl::update_tempo ()
   if (std::fabs (c / tau - 1.0) <= kDrift) {
     tau += 0.5 * (c - tau);
     cand_count = 0;
+    tempo_agree = true;
     return;
   }
   /* another tempo must clearly beat the current one (its best score
    * near tau) for kSwitchSeconds running */
-  double cur = 0.0;
-  for (int l = std::max (l_min, (int)std::floor (tau));
-       l <= std::min (l_hi, (int)std::ceil (tau)); l++)
-    cur = std::max (cur, tscore[l]);
+  const double cur = score_near (tscore, l_hi, tau);
   if (best < kSwitchMargin * cur) {
     cand_count = 0;
     return;
@@ -548,6 +703,44 @@ BeatTracker::Impl::update_tempo ()
   }
 }
 
+bool
+BeatTracker::Impl::fast_switch ()
+{
+  /* A tempo step: the short-memory autocorrelation has a clear winner far
+   * from the tempo followed, which it rates well above that tempo, for
+   * kFastSwitchSeconds running. The long memory is then replaced by the
+   * short one, so that it does not pull back. */
+  const Estimate f = estimate (acf_fast, acf_fast_decay, tscore_fast);
+  /* metrical relatives of the tempo followed (half, double, 2/3, ...)
+   * are left to the long memory: in music they come and go with the
+   * rhythm of a passage */
+  bool relative = false;
+  if (f.valid && f.best_l > 0) {
+    static constexpr double kRel[] = {1.0, 2.0,       0.5,       1.5, 2.0 / 3.0,
+                                      3.0, 1.0 / 3.0, 4.0 / 3.0, 0.75};
+    for (double r : kRel)
+      relative = relative || std::fabs (f.period / (tau * r) - 1.0) <= kDrift;
+  }
+  if (!f.valid || f.best_l == 0 || f.conf < kTempoConfHi || relative ||
+      f.best < kFastMargin * score_near (tscore_fast, f.l_hi, tau)) {
+    fast_count = 0;
+    return false;
+  }
+  if (fast_count > 0 && std::fabs (f.period / fast_tau - 1.0) <= kDrift)
+    fast_count++;
+  else
+    fast_count = 1;
+  fast_tau = f.period;
+  if (fast_count * 2 * kTempoEvery < kFastSwitchSeconds * kFps)
+    return false;
+  tau = fast_tau;
+  tempo_conf = f.conf;
+  std::copy (acf_fast.begin (), acf_fast.end (), acf.begin ());
+  fast_count = 0;
+  cand_count = 0;
+  return true;
+}
+
 void
 BeatTracker::Impl::update_phase ()
 {
@@ -556,7 +749,7 @@ BeatTracker::Impl::update_phase ()
   const int np = std::max (1, (int)std::floor (tau));
   const int K = std::max (2, (int)std::ceil (kCombSeconds * kFps / tau));
   const double wk = std::exp (-tau / kFps / kCombDecay);
-  std::fill (comb.begin (), comb.begin () + np, 0.0);
+  std::fill (comb.begin (), comb.begin () + ((np + 3) & ~3), 0.0f);
   const int64_t oldest = std::max<int64_t> (0, n - (int64_t)hist + 2);
   double w = 1.0;
   for (int k = 0; k < K; k++, w *= wk) {
@@ -564,13 +757,28 @@ BeatTracker::Impl::update_phase ()
     const double pos0 = (double)n - k * tau;
     const int64_t i0 = (int64_t)std::floor (pos0);
     const float fr = (float)(pos0 - i0), wf = (float)w;
-    for (int p = 0; p < np; p++) {
-      const int64_t i = i0 - p;
-      if (i < oldest)
-        break;
-      const float a = onset[i & (hist - 1)];
-      const float b = i + 1 <= n ? onset[(i + 1) & (hist - 1)] : 0.0f;
-      comb[p] += wf * (a + (b - a) * fr);
+    if (i0 < oldest)
+      break;
+    /* p = 0 may interpolate towards the frame after n (not there yet) */
+    int p = 0;
+    if (i0 >= n) {
+      comb[0] += wf * at (n)[0] * (1.0f - fr);
+      p = 1;
+    }
+    const int pe = (int)std::min<int64_t> (np, i0 - oldest + 1);
+    /* c[p] = onset of frame i0 - p, c[p - 1] of i0 - p + 1 */
+    const float *c = at (i0);
+    float *cb = comb.data ();
+    if (p == 0 && pe == np) {
+      const v4sf w4 = splat (wf), f4 = splat (fr);
+      const float *c1 = at (i0 + 1);
+      for (; p < pe; p += 4) {
+        const v4sf a = load (c + p), b = load (c1 + p);
+        store (cb + p, load (cb + p) + w4 * (a + (b - a) * f4));
+      }
+    } else {
+      for (; p < pe; p++)
+        cb[p] += wf * (c[p] + (c[p - 1] - c[p]) * fr);
     }
   }
   double sum = 0.0, best = -1.0;
@@ -629,8 +837,12 @@ BeatTracker::Impl::update_lock (bool gap)
 {
   if (gap)
     return; /* silence neither locks nor unlocks */
-  const bool good = tau > 0.0 && tempo_conf >= kTempoConfHi &&
-                    contrast >= kContrastHi &&
+  /* a clear periodicity with a clear phase, or a weaker periodicity with
+   * a very clear phase (varied drums: kick and snare alternate, so the
+   * beat lag is only a part of the zero lag) */
+  const bool clear = (tempo_conf >= kTempoConfHi && contrast >= kContrastHi) ||
+                     (tempo_conf >= kTempoConfLo && contrast >= kContrastSharp);
+  const bool good = tau > 0.0 && tempo_agree && clear &&
                     active_seconds >= std::max (kMinHistory, 2.5 * tau / kFps);
   const bool bad =
       tau <= 0.0 || tempo_conf < kTempoConfLo || contrast < kContrastLo;
@@ -704,28 +916,38 @@ BeatTracker::Impl::emit (std::vector<BeatInfo> &out)
       if (state != LockState::Locked || in_gap ())
         continue;
       last_beat = b;
-      if (settings.lookahead <= 0.0) {
+      if (settings.lookahead <= 0.0)
         report (b, end - bt < kConfirm, out);
-      } else if (pend_count < kPending) {
-        pending[(pend_head + pend_count++) % kPending] = b;
-      }
     }
   }
-  if (settings.lookahead <= 0.0)
+  if (settings.lookahead <= 0.0 || !have_phase || tau <= 0.0 ||
+      state != LockState::Locked)
     return;
+  /* Lookahead: the beats that fall due now are laid out backwards from the
+   * newest phase and tempo (which have seen the lookahead's audio past
+   * them), then each is moved to the best fit of a comb of past and
+   * future onsets. At the first lock this also fills in the beats of the
+   * lookahead span before it (up to kPending). */
   const double due = end - settings.lookahead;
-  while (pend_count > 0) {
-    const double b = pending[pend_head];
-    if (frame_time (b) > due)
+  const double la = settings.lookahead * kFps;
+  double from = std::max (last_reported + 0.5 * tau, (double)n - 2.0 * la);
+  /* the first grid beat after from */
+  double g = b_next - std::floor ((b_next - from) / tau) * tau;
+  if (g <= from)
+    g += tau;
+  for (int count = 0; count < kPending; count++) {
+    if (frame_time (g) > due)
       break;
-    pend_head = (pend_head + 1) % kPending;
-    pend_count--;
-    const double r = refine (b);
-    if (r <= last_reported + 0.5 * tau)
-      continue;
-    last_reported = r;
-    /* the onset is confirmed once the analysis passed it */
-    report (r, settings.lookahead < kConfirm, out);
+    const double r = refine (g);
+    const int64_t fi = (int64_t)std::lround (r);
+    const bool in_silence = fi >= 0 && fi <= n && fi > n - (int64_t)hist + 1 &&
+                            gapf[(size_t)(fi & (int64_t)(hist - 1))];
+    if (r > last_reported + 0.5 * tau && r >= 0.0 && !in_silence) {
+      /* the onset is confirmed once the analysis passed it */
+      report (r, settings.lookahead < kConfirm, out);
+      last_reported = r;
+    }
+    g += tau;
   }
 }
 
@@ -773,18 +995,46 @@ BeatTracker::process (const float *interleaved, size_t frames,
   if (!p.configured || !interleaved)
     return;
   const int ch = p.channels;
-  const double inv = 1.0 / ch;
-  for (size_t i = 0; i < frames; i++) {
-    const float *s = interleaved + i * ch;
-    double x = 0.0;
-    for (int c = 0; c < ch; c++) {
-      const float v = s[c];
-      if (std::isfinite (v))
-        x += v;
-      else
-        p.nonfinite++;
+  const float inv = 1.0f / ch;
+  float *mono = p.mono.data ();
+  float *clean = p.clean.data ();
+  const size_t chunk = kMonoChunk;
+  for (size_t i0 = 0; i0 < frames; i0 += chunk) {
+    const size_t m = std::min (chunk, frames - i0);
+    const size_t ns = m * ch;
+    const float *s = interleaved + i0 * ch;
+    /* NaN and infinities (exponent all ones) count and become 0 */
+    v4si bad4 = {0, 0, 0, 0};
+    const v4si expo = {0x7f800000, 0x7f800000, 0x7f800000, 0x7f800000};
+    size_t k = 0;
+    for (; k + 4 <= ns; k += 4) {
+      const v4si b = (v4si)load (s + k);
+      const v4si nf = (b & expo) == expo; /* -1 where not finite */
+      bad4 -= nf;
+      store (clean + k, (v4sf)(b & ~nf));
     }
-    p.push_sample (x * inv, out);
+    for (; k < ns; k++) {
+      const bool nf = !std::isfinite (s[k]);
+      bad4[0] += nf;
+      clean[k] = nf ? 0.0f : s[k];
+    }
+    p.nonfinite += (uint64_t)bad4[0] + bad4[1] + bad4[2] + bad4[3];
+    if (ch == 1) {
+      p.push_mono (clean, m, out);
+      continue;
+    }
+    if (ch == 2) {
+      for (size_t i = 0; i < m; i++)
+        mono[i] = (clean[2 * i] + clean[2 * i + 1]) * 0.5f;
+    } else {
+      for (size_t i = 0; i < m; i++) {
+        float x = 0.0f;
+        for (int c = 0; c < ch; c++)
+          x += clean[i * ch + c];
+        mono[i] = x * inv;
+      }
+    }
+    p.push_mono (mono, m, out);
   }
 }
 
@@ -794,8 +1044,11 @@ BeatTracker::max_beats (size_t frames) const
   const Impl &p = *impl_;
   if (!p.configured)
     return 0;
-  return (size_t)std::ceil ((double)frames / p.rate * p.settings.max_bpm * 1.5 /
-                            60.0) +
+  /* the block's own beats (with room for phase jumps), plus those of a
+   * lookahead's fill-in at a lock: up to 2 lookaheads before it */
+  const double fill = 2.0 * p.settings.lookahead * p.settings.max_bpm / 60.0;
+  return (size_t)std::ceil (
+             (double)frames / p.rate * p.settings.max_bpm * 1.5 / 60.0 + fill) +
          kPending + 2;
 }
 

@@ -17,23 +17,26 @@
  * turns the results into messages and events).
  *
  * 1. Input: interleaved float samples, any channel count, any rate from
- *    8 to 192 kHz. Channels are averaged to mono. The mono signal is
- *    brought to a fixed analysis rate of 11025 Hz: a box-car average over
- *    floor(rate / 11025) input samples (anti-alias filter and decimation
- *    in one), then linear interpolation onto the 11025 Hz grid. Every
- *    later step works on that grid, so every input rate gives the same
- *    beats (within a few ms), and all periods are kept in seconds.
- *    NaN and infinite samples are replaced by 0 and counted.
- * 2. Onset strength: every 128 analysis samples (11.6 ms, 86.13 frames a
- *    second) a 1024-point Hann-windowed FFT (gst-plugins-base FFT
- *    library), log-compressed magnitudes log(1 + 30 |X|) in 30 Hz–5 kHz,
- *    and the positive spectral flux against the previous frame, taken
- *    after a 3-bin maximum filter over the previous frame (so vibrato and
- *    slow glides do not count as onsets), averaged per band (30–200 Hz,
- *    200–1600 Hz, 1.6–5 kHz) and the bands weighed alike (bass onsets
- *    count as much as the many treble bins). The flux minus its running mean
- *    (time constant 0.5 s), half-wave rectified, is the onset strength;
- *    it is kept in a ring of about 4 periods of min-bpm plus 8 s.
+ *    8 to 192 kHz. NaN and infinite samples are replaced by 0 and counted;
+ *    channels are averaged to mono, a block of 256 frames at a time. The
+ *    mono signal is brought to a fixed analysis rate of 5512.5 Hz: a
+ *    box-car average over floor(rate / 5512.5) input samples (anti-alias
+ *    filter and decimation in one), then linear interpolation onto the
+ *    5512.5 Hz grid. Every later step works on that grid, so every input
+ *    rate gives the same beats (within a few ms), and all periods are kept
+ *    in seconds.
+ * 2. Onset strength: every 64 analysis samples (11.6 ms, 86.13 frames a
+ *    second) a 512-point Hann-windowed real FFT (gst-plugins-base FFT
+ *    library; 10.8 Hz bins), log-compressed magnitudes log(1 + 30 |X|) in
+ *    30 Hz–2.7 kHz, and the positive spectral flux against the previous
+ *    frame, taken after a 3-bin maximum filter over the previous frame (so
+ *    vibrato and slow glides do not count as onsets), averaged per band
+ *    (30–200 Hz, 200–1600 Hz, 1.6–2.7 kHz) and the bands weighed alike
+ *    (bass onsets count as much as the many treble bins). The flux minus
+ *    its running mean (time constant 0.5 s), half-wave rectified, is the
+ *    onset strength; it is kept in a ring of about 4 periods of min-bpm
+ *    plus 8 s (plus the lookahead), newest first and stored twice so that
+ *    every span is contiguous (the loops below run on 4-float vectors).
  * 3. Tempo: an autocorrelation of the onset strength, updated at every
  *    frame with exponential forgetting (time constant 2.5 s), divided by
  *    the weight each lag has gathered so far (no bias to fast tempi in
@@ -42,34 +45,52 @@
  *    first four multiples, cut when its own lag is weak against that mean
  *    (a subdivision between clicks), times (bpm/preferred)^0.5 (evidence
  *    per second) and a log-Gaussian prior around `preferred_bpm` (std
- *    `prior_octaves` octaves). The winning
- *    period is refined to a fraction of a frame from the peak at its
- *    highest multiple in range. A new tempo replaces the current one only
- *    when it scores 10 % above it for 0.35 s running (hysteresis), unless it
- * lies within 4 % (drift, followed at once). Tempo confidence is the winner's
- *    autocorrelation above the baseline, over the zero-lag value.
+ *    `prior_octaves` octaves). The winning period is refined to a
+ *    fraction of a frame from the peak at its highest multiple in range.
+ *    A new tempo replaces the current one only when it scores 10 % above
+ *    it for 0.35 s running (hysteresis), unless it lies within 4 % (drift,
+ *    followed at once). Tempo confidence is the winner's autocorrelation
+ *    above the baseline, over the zero-lag value. Tempo steps: while
+ *    locked, a second autocorrelation with a 1 s memory is scored the
+ *    same way; when its winner (confidence >= 0.3) is no metrical
+ *    relative of the tempo followed (not 2, 1/2, 3/2, 2/3, 3, 1/3, 4/3 or
+ *    3/4 of it, within 4 %) and scores 1.5 times the tempo followed for
+ *    0.25 s running, it becomes the tempo at once and replaces the long
+ *    memory (a click track's 120 -> 140 BPM step is on the new grid from
+ *    the 4th beat after it).
  * 4. Phase: at every frame a comb of the current period is laid over the
  *    last 6 s of onset strength (recent beats weigh more) for every phase;
  *    the best phase gives the last beat and so the next one. The
  *    predicted next beat follows the best phase smoothly while it stays
  *    within 20 % of a period; a phase further away must win by 15 % for
- *    a whole beat before the tracker jumps to it.
- * 5. Lock: "searching" until the tempo confidence and the phase contrast
- *    (best over mean comb value) both pass their thresholds for 0.5 s;
- *    "locked" until they stay below the lower thresholds for 2 s; then
- *    "lost" (tempo and phase are kept, so a return of the same music
- *    locks again at once). A gap — digital silence (below -80 dBFS) longer
- *    than any silent stretch between recent onsets (a click track is
- *    silent between clicks) — neither updates the tempo nor unlocks: the
- *    phase runs on and no beat is reported in it. A beat predicted into
- *    silence waits up to 50 ms for its onset before it is dropped.
+ *    a whole beat before the tracker jumps to it. Phase contrast is the
+ *    best comb value over the mean.
+ * 5. Lock: "searching" until, for 0.2 s running, the tempo winner agrees
+ *    with the tempo followed (within 4 %) and either the tempo confidence
+ *    is >= 0.3 with a phase contrast >= 4, or the confidence is >= 0.1
+ *    with a contrast >= 10 (drums whose kick and snare alternate), after
+ *    at least 1 s and 2.5 periods of audio; "locked" until the confidence
+ *    stays below 0.1 or the contrast below 2 for 2 s; then "lost" (tempo
+ *    and phase are kept, so a return of the same music locks again at
+ *    once). White, brown and pink noise never pass this (the winner of
+ *    noise wanders, and its rare high confidences come with a flat
+ *    phase comb). A gap — digital silence (below -80 dBFS) longer than
+ *    any silent stretch between recent onsets (a click track is silent
+ *    between clicks) — neither updates the tempo nor unlocks: the phase
+ *    runs on and no beat is reported in it. A beat predicted into silence
+ *    waits up to 50 ms for its onset before it is dropped.
  * 6. Beats: causal mode (lookahead 0) announces a beat as soon as the
  *    analysed audio reaches its predicted time (predicted = TRUE: the
  *    onset that confirms it is not analysed yet). With a lookahead of D
- *    seconds a beat is held until D seconds of audio after it have been
- *    analysed, moved to the best-fitting position of a comb centred on
- *    it (past and future onsets) and reported then (predicted = FALSE
- *    once D covers the onset detector's delay of about 50 ms).
+ *    seconds, while locked, the beats that fall due (D seconds behind the
+ *    analysed audio) are laid out backwards from the newest phase and
+ *    tempo — which have seen the D seconds after them — and each is moved
+ *    to the best fit (within 20 % of a period) of a comb of past and
+ *    future onsets; they are reported then (predicted = FALSE once D
+ *    covers the onset detector's delay of about 50 ms). At the first lock
+ *    this also fills in the beats of up to 2 D seconds before the lock
+ *    (at most 64), reported late by up to D: in file work the first beats
+ *    of a piece are not lost.
  *
  * Beat times are seconds since the first sample after configure() or
  * reset(). Downbeats are not estimated yet: `downbeat` is always FALSE.
@@ -118,9 +139,9 @@ struct BeatStatus {
 
 class GST_PRUNE_API BeatTracker {
 public:
-  static constexpr double kAnalysisRate = 11025.0;
-  static constexpr int kHop = 128;
-  static constexpr int kFftSize = 1024;
+  static constexpr double kAnalysisRate = 5512.5;
+  static constexpr int kHop = 64;
+  static constexpr int kFftSize = 512;
 
   BeatTracker ();
   ~BeatTracker ();
