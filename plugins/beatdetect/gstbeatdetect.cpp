@@ -52,7 +52,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -84,10 +86,15 @@ enum {
 
 namespace {
 
-struct Settings {
-  prune::BeatSettings beat;
+/* What each beat and tempo estimate is announced with. */
+struct Outputs {
   gboolean send_events = TRUE;
   gboolean post_messages = TRUE;
+};
+
+struct Settings {
+  prune::BeatSettings beat;
+  Outputs out;
   std::string beats_location;
 };
 
@@ -123,8 +130,8 @@ GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (
     GST_DEBUG_CATEGORY_INIT (gst_beat_detect_debug, "beatdetect", 0,
                              "streaming beat and tempo tracker"));
 
-/* Forgets the analysis (flush, segment, caps); the next buffer starts a
- * new time base. */
+/* Forgets the analysis (flush, segment, caps) and the reported tempo,
+ * confidence and state; the next buffer starts a new time base. */
 static void
 restart (GstBeatDetect *self)
 {
@@ -133,6 +140,7 @@ restart (GstBeatDetect *self)
   {
     prune::ObjectLocker lock (self);
     bs = self->settings->beat;
+    *self->status = Status ();
   }
   st.tracker.set_settings (bs);
   st.tracker.reset ();
@@ -177,8 +185,8 @@ to_float (State &st, const guint8 *data, GstAudioFormat format,
 {
   float *out = st.chunk.data ();
   switch (format) {
-    case GST_AUDIO_FORMAT_F32LE:
-      std::copy_n (reinterpret_cast<const float *> (data), samples, out);
+    case GST_AUDIO_FORMAT_F32LE: /* only when not aligned for float */
+      std::memcpy (out, data, samples * sizeof (float));
       break;
     case GST_AUDIO_FORMAT_F64LE: {
       const auto *in = reinterpret_cast<const double *> (data);
@@ -205,13 +213,16 @@ to_float (State &st, const guint8 *data, GstAudioFormat format,
 }
 
 static void
-report_beat (GstBeatDetect *self, const prune::BeatInfo &b, const Settings &s)
+report_beat (GstBeatDetect *self, const prune::BeatInfo &b, const Outputs &s)
 {
   State &st = *self->state;
   GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
   prune::Beat beat;
-  beat.timestamp =
-      st.base_pts + static_cast<GstClockTime> (b.time * GST_SECOND + 0.5);
+  /* a beat refined to before the first sample has no place in the stream */
+  const double at = static_cast<double> (st.base_pts) + b.time * GST_SECOND;
+  if (!(at >= 0.0))
+    return;
+  beat.timestamp = static_cast<GstClockTime> (at + 0.5);
   beat.stream_time =
       gst_segment_to_stream_time (segment, GST_FORMAT_TIME, beat.timestamp);
   beat.running_time =
@@ -236,7 +247,7 @@ report_beat (GstBeatDetect *self, const prune::BeatInfo &b, const Settings &s)
 }
 
 static void
-report_tempo (GstBeatDetect *self, GstClockTime pts, const Settings &s)
+report_tempo (GstBeatDetect *self, GstClockTime pts, const Outputs &s)
 {
   State &st = *self->state;
   const prune::BeatStatus status = st.tracker.status ();
@@ -275,10 +286,10 @@ gst_beat_detect_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
   const int rate = GST_AUDIO_INFO_RATE (info);
   const int channels = GST_AUDIO_INFO_CHANNELS (info);
   const int bpf = GST_AUDIO_INFO_BPF (info);
-  Settings s;
+  Outputs s; /* not the whole Settings: no string copy per buffer */
   {
     prune::ObjectLocker lock (self);
-    s = *self->settings;
+    s = self->settings->out;
   }
 
   if (!st.started) {
@@ -302,12 +313,20 @@ gst_beat_detect_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
     return GST_FLOW_ERROR;
   }
   const std::size_t frames = map.size / bpf;
+  const GstAudioFormat format = GST_AUDIO_INFO_FORMAT (info);
+  /* F32LE is what the tracker takes: read it in place */
+  const bool direct =
+      format == GST_AUDIO_FORMAT_F32LE &&
+      reinterpret_cast<std::uintptr_t> (map.data) % alignof (float) == 0;
   for (std::size_t done = 0; done < frames;) {
     const std::size_t n = std::min<std::size_t> (CHUNK_FRAMES, frames - done);
-    to_float (st, map.data + done * bpf, GST_AUDIO_INFO_FORMAT (info),
-              n * channels);
+    const float *samples = st.chunk.data ();
+    if (direct)
+      samples = reinterpret_cast<const float *> (map.data + done * bpf);
+    else
+      to_float (st, map.data + done * bpf, format, n * channels);
     st.beats.clear ();
-    st.tracker.process (st.chunk.data (), n, st.beats);
+    st.tracker.process (samples, n, st.beats);
     done += n;
     st.samples += n;
     for (const prune::BeatInfo &b : st.beats)
@@ -416,10 +435,10 @@ gst_beat_detect_set_property (GObject *object, guint prop_id,
           static_cast<double> (g_value_get_uint64 (value)) / GST_SECOND;
       break;
     case PROP_SEND_EVENTS:
-      s.send_events = g_value_get_boolean (value);
+      s.out.send_events = g_value_get_boolean (value);
       break;
     case PROP_POST_MESSAGES:
-      s.post_messages = g_value_get_boolean (value);
+      s.out.post_messages = g_value_get_boolean (value);
       break;
     case PROP_BEATS_LOCATION: {
       const char *v = g_value_get_string (value);
@@ -454,10 +473,10 @@ gst_beat_detect_get_property (GObject *object, guint prop_id, GValue *value,
           value, static_cast<guint64> (s.beat.lookahead * GST_SECOND + 0.5));
       break;
     case PROP_SEND_EVENTS:
-      g_value_set_boolean (value, s.send_events);
+      g_value_set_boolean (value, s.out.send_events);
       break;
     case PROP_POST_MESSAGES:
-      g_value_set_boolean (value, s.post_messages);
+      g_value_set_boolean (value, s.out.post_messages);
       break;
     case PROP_BEATS_LOCATION:
       g_value_set_string (value, s.beats_location.c_str ());

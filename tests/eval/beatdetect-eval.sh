@@ -1,47 +1,184 @@
 #!/bin/bash
-# beatdetect-eval.sh: scores the beat tracking core (gst/prune/beat.h, via
-# tests/eval/beat-core-eval) causal and with a lookahead, beside aubiotrack
-# measured in the same run, on ../shared/data/beats/openmsx-dev.
-# Usage: beatdetect-eval.sh [BUILD_DIR] [CACHE_DIR] [LOOKAHEAD_S]
-# Needs: openttd-openmsx fluidsynth fluid-soundfont-gm sox (rendering),
-# python3-mir-eval python3-numpy (scoring), aubio-tools (anchor).
-# Exits 77 (skip) when ../shared is missing.
+# beatdetect-eval.sh: scores the beatdetect element on the rendered pieces
+# of ../shared/data/beats/openmsx-dev, causal and with a lookahead, beside
+# aubiotrack run on the same files in the same run, and checks the targets
+# of ../shared/EVAL.md.
+#
+# Usage: beatdetect-eval.sh [options]
+#   --build DIR       build directory; its plugins/ goes first in
+#                     GST_PLUGIN_PATH (default: build beside the sources)
+#   --cache DIR       rendered WAVs (default: $XDG_CACHE_HOME or ~/.cache,
+#                     then gst-prune/openmsx); rendered there when missing
+#   --lookahead S     the second run's lookahead in seconds (default 3)
+#   --core            drive the tracking core directly (tests/eval/
+#                     beat-core-eval.cpp, compiled against the build's
+#                     libgstprune) instead of the element through gst-launch
+#   --no-anchor       do not run aubiotrack
+#   --keep DIR        keep the beat lists in DIR (causal/, lookahead/, aubio/)
+#   --no-targets      exit 0 even when a target is missed
+#
+# Needs the evaluation packages (scripts/setup.sh --eval): openttd-openmsx
+# fluidsynth fluid-soundfont-gm sox (rendering), python3-mir-eval
+# python3-numpy (scoring), aubio-tools (the anchor).
+# Exit: 0 every target met, 1 a target missed or a run failed, 77 skipped
+# (../shared absent, evaluation packages missing).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 shared=$root/../shared
-[ -d "$shared/data/beats/openmsx-dev" ] || { echo "no $shared: skipped"; exit 77; }
-build=${1:-$root/build}
-cache=${2:-${XDG_CACHE_HOME:-$HOME/.cache}/gst-prune/openmsx}
-lookahead=${3:-3}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+build=$root/build
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/gst-prune/openmsx
+lookahead=3
+mode=element
+anchor=1
+keep=
+targets=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --build) build=$2; shift ;;
+    --cache) cache=$2; shift ;;
+    --lookahead) lookahead=$2; shift ;;
+    --core) mode=core ;;
+    --no-anchor) anchor=0 ;;
+    --keep) keep=$2; shift ;;
+    --no-targets) targets=0 ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "beatdetect-eval: unknown option '$1' (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+build=$(cd "$build" 2>/dev/null && pwd) || { echo "beatdetect-eval: no build directory" >&2; exit 1; }
+
+skip() { echo "beatdetect-eval: SKIP: $*"; exit 77; }
+[ -d "$shared/data/beats/openmsx-dev" ] || skip "$shared/data/beats/openmsx-dev absent"
+missing=
+for t in fluidsynth sox; do command -v $t >/dev/null || missing="$missing $t"; done
+[ -d /usr/share/games/openttd/baseset/openmsx ] || missing="$missing openttd-openmsx"
+[ -e /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || missing="$missing fluid-soundfont-gm"
+/usr/bin/python3 -c 'import mir_eval, numpy' 2>/dev/null || missing="$missing python3-mir-eval"
+[ $anchor = 0 ] || command -v aubiotrack >/dev/null || missing="$missing aubio-tools"
+[ -z "$missing" ] || skip "missing:$missing (install with scripts/setup.sh --eval)"
+
+export GST_PLUGIN_PATH=$build/plugins${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}
+[ -z "${GST_PLUGIN_PATH_1_0:-}" ] || export GST_PLUGIN_PATH_1_0=$build/plugins:$GST_PLUGIN_PATH_1_0
+if [ -n "$keep" ]; then
+  mkdir -p "$keep"
+  work=$(cd "$keep" && pwd)
+else
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+fi
 
 "$shared/tools/render_openmsx.sh" "$cache" >/dev/null
-drv=$work/beat-core-eval
-g++ -O2 -std=c++20 -I"$root" -I"$build" "$here/beat-core-eval.cpp" -o "$drv" \
-  -L"$build/gst/prune" -lgstprune-1.0 -Wl,-rpath,"$build/gst/prune" \
-  $(pkg-config --cflags --libs gstreamer-1.0 gstreamer-fft-1.0)
+ns=$(awk "BEGIN { printf \"%.0f\", $lookahead * 1e9 }")
+
+if [ $mode = core ]; then
+  drv=$work/beat-core-eval
+  g++ -O2 -std=c++20 -I"$root" -I"$build" "$here/beat-core-eval.cpp" -o "$drv" \
+    -L"$build/gst/prune" -lgstprune-1.0 -Wl,-rpath,"$build/gst/prune" \
+    $(pkg-config --cflags --libs gstreamer-1.0 gstreamer-fft-1.0)
+  name="beat core"
+  run() { # WAV OUT LOOKAHEAD_S LOOKAHEAD_NS
+    "$drv" --lookahead "$3" "$1" >"$2"
+  }
+else
+  gst-inspect-1.0 beatdetect >/dev/null 2>&1 || {
+    echo "beatdetect-eval: no beatdetect element in $build/plugins (build first)" >&2
+    exit 1
+  }
+  name=beatdetect
+  run() {
+    gst-launch-1.0 -q filesrc location="$1" ! wavparse ! audioconvert ! \
+      beatdetect lookahead="$4" beats-location="$2" ! fakesink
+  }
+fi
 
 mkdir -p "$work/causal" "$work/lookahead" "$work/aubio"
-have_aubio=0
-command -v aubiotrack >/dev/null && have_aubio=1
+now() { date +%s.%N; }
+t_causal=0 t_look=0 t_aubio=0 audio=0
+add() { awk "BEGIN { printf \"%.3f\", $1 + $3 - $2 }"; }
 for w in "$cache"/*.wav; do
   n=$(basename "$w" .wav)
-  "$drv" --time "$w" >"$work/causal/$n.txt" 2>>"$work/speed.txt"
-  "$drv" --lookahead "$lookahead" "$w" >"$work/lookahead/$n.txt"
-  [ $have_aubio = 1 ] && aubiotrack -i "$w" >"$work/aubio/$n.txt" 2>/dev/null
+  audio=$(awk "BEGIN { printf \"%.3f\", $audio + $(soxi -D "$w") }")
+  t0=$(now)
+  run "$w" "$work/causal/$n.txt" 0 0 || { echo "beatdetect-eval: causal run failed on $n" >&2; exit 1; }
+  t1=$(now)
+  run "$w" "$work/lookahead/$n.txt" "$lookahead" "$ns" ||
+    { echo "beatdetect-eval: lookahead run failed on $n" >&2; exit 1; }
+  t2=$(now)
+  t_causal=$(add "$t_causal" "$t0" "$t1")
+  t_look=$(add "$t_look" "$t1" "$t2")
+  if [ $anchor = 1 ]; then
+    aubiotrack -i "$w" >"$work/aubio/$n.txt" 2>/dev/null
+    t_aubio=$(add "$t_aubio" "$t2" "$(now)")
+  fi
 done
+
 score() { /usr/bin/python3 "$shared/tools/score_beats.py" "$cache" "$1"; }
 score "$work/causal" >"$work/causal.score"
 score "$work/lookahead" >"$work/lookahead.score"
-echo "== beat core, causal (lookahead 0) | with lookahead ${lookahead} s"
-paste -d'|' <(cut -c1-72 "$work/causal.score") <(cut -c31-72 "$work/lookahead.score")
-if [ $have_aubio = 1 ]; then
-  echo "== aubiotrack (same run)"
-  score "$work/aubio"
-else
-  echo "== aubiotrack not installed (apt-get install aubio-tools): no anchor"
+files=("$work/causal.score" "$work/lookahead.score")
+titles=("$name causal" "$name lookahead ${lookahead} s")
+if [ $anchor = 1 ]; then
+  score "$work/aubio" >"$work/aubio.score"
+  files+=("$work/aubio.score")
+  titles+=("aubiotrack")
 fi
-echo "== speed (causal, per file)"
-cat "$work/speed.txt"
+
+# One row per clip: the clip, then F F0 CMLt AMLt lock bpm% of each run.
+awk -v titles="$(IFS='|'; echo "${titles[*]}")" '
+  BEGIN { nt = split(titles, title, "|") }
+  FNR == 1 { f++; next }
+  $1 == "MEAN" { mean[f] = $0; next }
+  { if (!($1 in seen)) { seen[$1] = 1; order[++rows] = $1 }
+    row[$1, f] = sprintf("%5.3f %5.3f %5.3f %5.3f %5s %6s", $2, $3, $4, $5, $6, $7) }
+  END {
+    head = sprintf("%-22s", "")
+    sub_ = sprintf("%-22s", "clip")
+    for (i = 1; i <= nt; i++) {
+      head = head sprintf(" | %-36s", title[i])
+      sub_ = sub_ sprintf(" | %5s %5s %5s %5s %5s %6s", "F", "F0", "CMLt", "AMLt", "lock", "bpm%")
+    }
+    print head; print sub_
+    for (r = 1; r <= rows; r++) {
+      line = sprintf("%-22s", substr(order[r], 1, 22))
+      for (i = 1; i <= nt; i++)
+        line = line " | " ((order[r], i) in row ? row[order[r], i] : sprintf("%-36s", "(none)"))
+      print line
+    }
+    print ""
+    for (i = 1; i <= nt; i++) printf("%-28s %s\n", title[i] ":", mean[i])
+  }' "${files[@]}"
+
+rt() { awk "BEGIN { printf \"%.0fx\", ($2 > 0) ? $1 / $2 : 0 }"; }
+echo
+echo "audio ${audio} s; wall time (includes start-up and decoding, machine load):"
+echo "  $name causal $t_causal s ($(rt "$audio" "$t_causal") real time), lookahead $t_look s ($(rt "$audio" "$t_look"))"
+[ $anchor = 0 ] || echo "  aubiotrack $t_aubio s ($(rt "$audio" "$t_aubio"))"
+
+# Targets (../shared/EVAL.md, beatdetect): causal F >= 0.85, AMLt >= 0.90,
+# median lock <= 2 s, none never locks, tempo error <= 0.2 % on every
+# clip; with the lookahead F >= 0.90.
+echo
+verdict=$(awk -v look="$lookahead" '
+  function check(ok, what) { printf("%s %s\n", ok ? "PASS" : "FAIL", what); if (!ok) bad = 1 }
+  FNR == 1 { f++; next }
+  $1 == "MEAN" { F[f] = $4; A[f] = $10; L[f] = $12; N[f] = $15; next }
+  f == 1 { e = ($7 == "nan") ? 1e9 : ($7 < 0 ? -$7 : $7); if (e > worst) worst = e }
+  END {
+    check(F[1] >= 0.85, sprintf("causal F %.3f >= 0.85", F[1]))
+    check(A[1] >= 0.90, sprintf("causal AMLt %.3f >= 0.90", A[1]))
+    check(L[1] != "nan" && L[1] <= 2.0, sprintf("causal median lock %s s <= 2 s", L[1]))
+    check(N[1] == 0, sprintf("causal never-locked %d == 0", N[1]))
+    check(worst <= 0.2, sprintf("causal worst tempo error %.2f %% <= 0.2 %%", worst))
+    check(F[2] >= 0.90, sprintf("lookahead %s s F %.3f >= 0.90", look, F[2]))
+    exit bad
+  }' "$work/causal.score" "$work/lookahead.score") && ok=1 || ok=0
+echo "$verdict"
+if [ $anchor = 1 ]; then
+  awk 'FNR == 1 { f++ } $1 == "MEAN" { F[f] = $4; A[f] = $10 }
+    END { printf("vs aubiotrack (same run): causal F %.3f vs %.3f, AMLt %.3f vs %.3f\n", F[1], F[3], A[1], A[3]) }' \
+    "$work/causal.score" "$work/lookahead.score" "$work/aubio.score"
+fi
+[ $ok = 1 ] || [ $targets = 0 ] || exit 1
+exit 0
