@@ -19,8 +19,10 @@
  * The camera is the scene generator's still room (texture, sensor noise,
  * a burnt-in clock, a slow light ramp) with a person walking through every
  * --motion-every seconds (8 s each) and, every 3 hours, 25 minutes of
- * continuous activity (so files also roll on max-size-time). Frames come
- * from a buffer pool, as from a capture device; nothing syncs to a clock.
+ * people crossing one after another (slowly: about 2 pixels per frame at
+ * 640x360, 10 fps, which staticgate keeps only in parts; see the soak
+ * section of docs/benchmarks.md). Frames come from a buffer pool, as from
+ * a capture device; nothing syncs to a clock.
  *
  * Every --sample-minutes of stream time the appsrc thread reads VmRSS and
  * RssAnon from /proc/self/status. At the end the table is printed with the
