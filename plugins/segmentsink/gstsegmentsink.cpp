@@ -1003,12 +1003,12 @@ frame_step (const Stream *st, const std::vector<GstBuffer *> &held,
 static GstFlowReturn
 release_held (GstSegmentSink *self, Stream *st, GstClockTime next_dts)
 {
+  if (st->held.empty ())
+    return GST_FLOW_OK;
   std::vector<GstBuffer *> held;
   held.swap (st->held);
   FilePtr f = std::move (st->held_file);
   st->held_file = nullptr;
-  if (held.empty () || !f)
-    return GST_FLOW_OK;
   if (GST_CLOCK_TIME_IS_VALID (next_dts)) {
     const GstClockTime step = frame_step (st, held, next_dts);
     GstClockTime d = next_dts;
@@ -1225,12 +1225,6 @@ handle_secondary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
 {
   Private &p = *self->priv;
   const GstClockTime rt = running_time_of (st, buf);
-  guint64 pre_roll, max_preroll;
-  {
-    prune::ObjectLocker lock (self);
-    pre_roll = p.settings.pre_roll;
-    max_preroll = p.settings.max_preroll_bytes;
-  }
   std::unique_lock<std::mutex> lk (p.lock);
   if (!GST_CLOCK_TIME_IS_VALID (rt)) {
     lk.unlock ();
@@ -1262,16 +1256,24 @@ handle_secondary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
     return GST_FLOW_FLUSHING;
   }
   FilePtr target = file_for (p, rt);
-  /* no file here: with a pre-roll, kept as far back as the video's ring
-   * reaches (its oldest keyframe), or pre-roll without one */
-  GstClockTime keep_from = rt > pre_roll ? rt - pre_roll : 0;
-  if (!p.preroll.empty ())
-    keep_from = std::min (keep_from, p.preroll.front ().rt);
+  const GstClockTime ring_start =
+      p.preroll.empty () ? GST_CLOCK_TIME_NONE : p.preroll.front ().rt;
   lk.unlock ();
 
   if (target != st->file)
     switch_stream (self, st, target, rt);
   if (!target) {
+    /* no file here: with a pre-roll, kept as far back as the video's ring
+     * reaches (its oldest keyframe), or pre-roll without one */
+    guint64 pre_roll, max_preroll;
+    {
+      prune::ObjectLocker lock (self);
+      pre_roll = p.settings.pre_roll;
+      max_preroll = p.settings.max_preroll_bytes;
+    }
+    GstClockTime keep_from = rt > pre_roll ? rt - pre_roll : 0;
+    if (GST_CLOCK_TIME_IS_VALID (ring_start))
+      keep_from = std::min (keep_from, ring_start);
     if (pre_roll == 0) {
       gst_buffer_unref (buf);
       return GST_FLOW_OK;
