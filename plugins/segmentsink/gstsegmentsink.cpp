@@ -232,6 +232,10 @@ struct Private {
   bool posted_eos = false;
   std::deque<Held> preroll; /* encoded video held while not recording */
   guint64 preroll_bytes = 0;
+  /* while the pre-roll is being replayed into a new file (the ring is empty
+   * but the file is not in files yet): where the replay starts, so the
+   * other streams keep their own rings back to it */
+  GstClockTime replay_from = GST_CLOCK_TIME_NONE;
   /* how far before the newest video a prune-segment-start may lie (a gate
    * in mark mode decides after min-motion, and marks its own pre-roll
    * before that): the largest seen, at least kLookback */
@@ -603,21 +607,53 @@ file_eos_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
  * @caps. (gst_element_get_compatible_pad() requests new pads by the caps of
  * the pad to be linked, ANY for an unlinked proxy: the first template.) */
 static GstPad *
-request_muxer_pad (GstElement *muxer, GstCaps *caps)
+request_muxer_pad (GstElement *muxer, GstCaps *caps, bool video)
 {
-  GList *l =
+  const GList *templates =
       gst_element_class_get_pad_template_list (GST_ELEMENT_GET_CLASS (muxer));
-  for (; l != nullptr; l = l->next) {
-    auto *templ = static_cast<GstPadTemplate *> (l->data);
-    if (GST_PAD_TEMPLATE_DIRECTION (templ) != GST_PAD_SINK ||
-        GST_PAD_TEMPLATE_PRESENCE (templ) != GST_PAD_REQUEST)
-      continue;
-    GstCaps *tc = gst_pad_template_get_caps (templ);
-    const bool fits = gst_caps_can_intersect (tc, caps);
-    gst_caps_unref (tc);
-    if (fits)
-      return gst_element_request_pad (muxer, templ, nullptr, caps);
+  auto requestable = [] (GstPadTemplate *t) {
+    return GST_PAD_TEMPLATE_DIRECTION (t) == GST_PAD_SINK &&
+           GST_PAD_TEMPLATE_PRESENCE (t) == GST_PAD_REQUEST;
+  };
+  if (caps != nullptr) {
+    for (const GList *l = templates; l != nullptr; l = l->next) {
+      auto *templ = static_cast<GstPadTemplate *> (l->data);
+      if (!requestable (templ))
+        continue;
+      GstCaps *tc = gst_pad_template_get_caps (templ);
+      const bool fits = gst_caps_can_intersect (tc, caps);
+      gst_caps_unref (tc);
+      if (fits)
+        return gst_element_request_pad (muxer, templ, nullptr, caps);
+    }
+    return nullptr;
   }
+  /* no caps yet (an encoder still starting): the stream's kind decides,
+   * by the template's name (video_%u, audio_%u), else by a media type of
+   * that kind in its caps (one sink_%d for all, as mpegtsmux) */
+  const char *kind = video ? "video" : "audio";
+  auto named = [kind] (GstPadTemplate *t) {
+    return g_str_has_prefix (GST_PAD_TEMPLATE_NAME_TEMPLATE (t), kind);
+  };
+  auto carries = [video] (GstPadTemplate *t) {
+    GstCaps *tc = gst_pad_template_get_caps (t);
+    bool any = gst_caps_is_any (tc), found = false;
+    for (guint i = 0; !any && !found && i < gst_caps_get_size (tc); i++) {
+      const char *n = gst_structure_get_name (gst_caps_get_structure (tc, i));
+      found = video ? (g_str_has_prefix (n, "video/") ||
+                       g_str_has_prefix (n, "image/"))
+                    : g_str_has_prefix (n, "audio/");
+    }
+    gst_caps_unref (tc);
+    return any || found;
+  };
+  for (auto fits : {std::function<bool (GstPadTemplate *)> (named),
+                    std::function<bool (GstPadTemplate *)> (carries)})
+    for (const GList *l = templates; l != nullptr; l = l->next) {
+      auto *templ = static_cast<GstPadTemplate *> (l->data);
+      if (requestable (templ) && fits (templ))
+        return gst_element_request_pad (muxer, templ, nullptr, nullptr);
+    }
   return nullptr;
 }
 
@@ -705,20 +741,25 @@ open_file (GstSegmentSink *self, guint index, GstClockTime start_rt,
     gst_object_ref_sink (proxy);
     gst_pad_set_active (proxy, TRUE);
     f->proxies.push_back (proxy);
-    /* without caps yet (an audio encoder still starting), the kind of the
-     * stream picks the muxer pad: our pad's template caps */
-    GstCaps *kind = st->caps ? gst_caps_ref (st->caps)
-                             : gst_pad_get_pad_template_caps (st->sinkpad);
-    GstPad *mp = request_muxer_pad (f->muxer, kind);
-    gst_caps_unref (kind);
+    /* the stream's caps are set from its own thread */
+    GstCaps *caps;
+    {
+      std::lock_guard<std::mutex> lk (self->priv->lock);
+      caps = st->caps ? gst_caps_ref (st->caps) : nullptr;
+    }
+    GstPad *mp = request_muxer_pad (f->muxer, caps, st->video);
     if (mp == nullptr) {
       GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
                          ("%s does not accept the %s stream",
                           GST_ELEMENT_NAME (f->muxer),
                           GST_PAD_NAME (st->sinkpad)),
-                         ("caps %" GST_PTR_FORMAT, st->caps));
+                         ("caps %" GST_PTR_FORMAT, caps));
+      if (caps)
+        gst_caps_unref (caps);
       return nullptr;
     }
+    if (caps)
+      gst_caps_unref (caps);
     f->mux_pads.push_back (mp);
     if (streams.size () == 1) {
       /* one stream waits for no other: no queue, no thread hand-over */
@@ -858,12 +899,17 @@ running_time_of (const Stream *st, GstBuffer *buf)
   return gst_segment_to_running_time (&st->segment, GST_FORMAT_TIME, ts);
 }
 
+/* Asks upstream for a keyframe: at once (@at NONE), or at the frame of
+ * running time @at (an encoder keeps the request until then, so a cut by
+ * max-size-time lands on time instead of one encoder latency later). */
 static void
-request_keyframe (GstSegmentSink *self, Stream *st)
+request_keyframe (GstSegmentSink *self, Stream *st,
+                  GstClockTime at = GST_CLOCK_TIME_NONE)
 {
-  GST_DEBUG_OBJECT (self, "asking upstream for a keyframe");
-  gst_pad_push_event (st->sinkpad, gst_video_event_new_upstream_force_key_unit (
-                                       GST_CLOCK_TIME_NONE, TRUE, 0));
+  GST_DEBUG_OBJECT (self, "asking upstream for a keyframe at %" GST_TIME_FORMAT,
+                    GST_TIME_ARGS (at));
+  gst_pad_push_event (
+      st->sinkpad, gst_video_event_new_upstream_force_key_unit (at, TRUE, 0));
 }
 
 /* Drops held pre-roll GOPs older than @keep_from and beyond @max_bytes,
@@ -905,6 +951,7 @@ clear_preroll (Private &p)
     gst_buffer_unref (h.buf);
   p.preroll.clear ();
   p.preroll_bytes = 0;
+  p.replay_from = GST_CLOCK_TIME_NONE;
 }
 
 /* Files cut but not yet listed (muxer still writing, or waiting for the
@@ -1148,6 +1195,7 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
     }
     p.files.push_back (opened);
     p.current = opened;
+    p.replay_from = GST_CLOCK_TIME_NONE;
     p.split_pending = false;
     p.fku_requested = false;
     p.cond.notify_all ();
@@ -1162,6 +1210,8 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
 
   if (ask_keyframe)
     request_keyframe (self, st);
+  if (opened && max_time > 0 && st->video)
+    request_keyframe (self, st, opened->start_rt + max_time);
   GstFlowReturn ret = GST_FLOW_OK;
   if (!st->held.empty () && (opened || target != st->held_file))
     ret = release_held (self, st, GST_CLOCK_TIME_NONE);
@@ -1257,7 +1307,7 @@ handle_secondary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
   }
   FilePtr target = file_for (p, rt);
   const GstClockTime ring_start =
-      p.preroll.empty () ? GST_CLOCK_TIME_NONE : p.preroll.front ().rt;
+      p.preroll.empty () ? p.replay_from : p.preroll.front ().rt;
   lk.unlock ();
 
   if (target != st->file)
@@ -1348,6 +1398,8 @@ replay_preroll (GstSegmentSink *self, Stream *st, GstClockTime start)
       else
         gst_buffer_unref (p.preroll[i].buf);
     }
+    if (!held.empty ())
+      p.replay_from = held.front ().rt;
     p.preroll.clear ();
     p.preroll_bytes = 0;
   }
@@ -1732,6 +1784,7 @@ start (GstSegmentSink *self)
   p.recording = !self->priv->settings.split_on_gate;
   p.video_pos = GST_CLOCK_TIME_NONE;
   p.video_end = GST_CLOCK_TIME_NONE;
+  p.replay_from = GST_CLOCK_TIME_NONE;
   p.video_eos = false;
   p.split_pending = false;
   p.fku_requested = false;

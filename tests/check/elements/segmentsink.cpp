@@ -315,6 +315,36 @@ GST_START_TEST (test_bad_location_pattern)
 }
 GST_END_TEST;
 
+/* An audio encoder may still be starting when the video opens the first
+ * file: the audio stream has no caps yet, and its muxer pad is picked by
+ * its kind. matroskamux lists video_%u first: the audio stream once got a
+ * video pad there and every audio buffer was refused (not-negotiated), so
+ * the file had no audio track. */
+GST_START_TEST (test_audio_caps_after_file_opened)
+{
+  Sink s ("muxer-factory=matroskamux");
+  GstHarness *ha =
+      gst_harness_new_with_element (s.h->element, "audio_0", nullptr);
+  gst_harness_play (s.h);
+  s.push (10); /* the first file is open, the audio has no caps */
+  gst_harness_set_src_caps_str (ha, "audio/x-raw,format=S16LE,rate=8000,"
+                                    "channels=1,layout=interleaved");
+  for (int i = 0; i < 10; i++) {
+    GstBuffer *b = gst_buffer_new_allocate (nullptr, 1600, nullptr);
+    gst_buffer_memset (b, 0, 0, 1600);
+    GST_BUFFER_PTS (b) = i * kFrame;
+    GST_BUFFER_DURATION (b) = kFrame;
+    fail_unless_equals_int (gst_harness_push (ha, b), GST_FLOW_OK);
+  }
+  fail_unless (gst_harness_push_event (ha, gst_event_new_eos ()));
+  auto msgs = s.finish ();
+  auto closed = parse_all<prune::SegmentClosed> (msgs);
+  fail_unless_equals_int (closed.size (), 1);
+  free_all (msgs);
+  gst_harness_teardown (ha);
+}
+GST_END_TEST;
+
 static Suite *
 segmentsink_suite (void)
 {
@@ -327,6 +357,7 @@ segmentsink_suite (void)
   tcase_add_test (tc, test_split_on_beats);
   tcase_add_test (tc, test_closed_before_eos_and_resume);
   tcase_add_test (tc, test_bad_location_pattern);
+  tcase_add_test (tc, test_audio_caps_after_file_opened);
   return s;
 }
 
