@@ -244,6 +244,7 @@ struct BeatTracker::Impl {
   void update_phase ();
   void update_lock (bool silent);
   void emit (std::vector<BeatInfo> &out);
+  void emit_held (double due, std::vector<BeatInfo> &out);
   void report (double b, bool predicted, std::vector<BeatInfo> &out);
   double refine (double b) const;
   bool in_gap () const { return silent_run > silent_run_max + 0.03; }
@@ -923,12 +924,18 @@ BeatTracker::Impl::emit (std::vector<BeatInfo> &out)
   if (settings.lookahead <= 0.0 || !have_phase || tau <= 0.0 ||
       state != LockState::Locked)
     return;
+  emit_held (end - settings.lookahead, out);
+}
+
+void
+BeatTracker::Impl::emit_held (double due, std::vector<BeatInfo> &out)
+{
   /* Lookahead: the beats that fall due now are laid out backwards from the
    * newest phase and tempo (which have seen the lookahead's audio past
    * them), then each is moved to the best fit of a comb of past and
    * future onsets. At the first lock this also fills in the beats of the
    * lookahead span before it (up to kPending). */
-  const double due = end - settings.lookahead;
+  const double end = audio_end ();
   const double la = settings.lookahead * kFps;
   double from = std::max (last_reported + 0.5 * tau, (double)n - 2.0 * la);
   /* the first grid beat after from */
@@ -942,9 +949,10 @@ BeatTracker::Impl::emit (std::vector<BeatInfo> &out)
     const int64_t fi = (int64_t)std::lround (r);
     const bool in_silence = fi >= 0 && fi <= n && fi > n - (int64_t)hist + 1 &&
                             gapf[(size_t)(fi & (int64_t)(hist - 1))];
-    if (r > last_reported + 0.5 * tau && r >= 0.0 && !in_silence) {
+    if (r > last_reported + 0.5 * tau && r >= 0.0 && !in_silence &&
+        frame_time (r) <= end) {
       /* the onset is confirmed once the analysis passed it */
-      report (r, settings.lookahead < kConfirm, out);
+      report (r, end - frame_time (r) < kConfirm, out);
       last_reported = r;
     }
     g += tau;
@@ -1036,6 +1044,16 @@ BeatTracker::process (const float *interleaved, size_t frames,
     }
     p.push_mono (mono, m, out);
   }
+}
+
+void
+BeatTracker::drain (std::vector<BeatInfo> &out)
+{
+  Impl &p = *impl_;
+  if (!p.configured || p.settings.lookahead <= 0.0 || !p.have_phase ||
+      p.tau <= 0.0 || p.state != LockState::Locked)
+    return;
+  p.emit_held (p.audio_end (), out);
 }
 
 size_t

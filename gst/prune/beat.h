@@ -90,7 +90,8 @@
  *    covers the onset detector's delay of about 50 ms). At the first lock
  *    this also fills in the beats of up to 2 D seconds before the lock
  *    (at most 64), reported late by up to D: in file work the first beats
- *    of a piece are not lost.
+ *    of a piece are not lost. drain() (at the end of the input) reports
+ *    the beats of the last D seconds, refined with the onsets there are.
  *
  * Beat times are seconds since the first sample after configure() or
  * reset(). Downbeats are not estimated yet: `downbeat` is always FALSE.
@@ -165,6 +166,12 @@ public:
    * max_beats(@frames) in @out beforehand and nothing is allocated. */
   void process (const float *interleaved, size_t frames,
                 std::vector<BeatInfo> &out);
+  /* End of the input: appends the beats still held back by the lookahead
+   * (up to the last analysed sample; those within the onset detector's
+   * delay of the end are marked predicted). Nothing in causal mode. The
+   * tracker stays as it is: more input may follow. At most
+   * max_beats(0) beats. */
+  void drain (std::vector<BeatInfo> &out);
   /* Most beats one process() call of @frames frames can append. */
   size_t max_beats (size_t frames) const;
 

@@ -348,10 +348,23 @@ gst_beat_detect_sink_event (GstBaseTransform *trans, GstEvent *event)
     case GST_EVENT_SEGMENT:
       restart (self);
       break;
-    case GST_EVENT_EOS:
-      if (self->state->beats_file != nullptr)
-        std::fflush (self->state->beats_file);
+    case GST_EVENT_EOS: {
+      /* the beats the lookahead still holds go out before the EOS */
+      State &st = *self->state;
+      Outputs s;
+      {
+        prune::ObjectLocker lock (self);
+        s = self->settings->out;
+      }
+      st.beats.clear ();
+      st.tracker.drain (st.beats);
+      for (const prune::BeatInfo &b : st.beats)
+        report_beat (self, b, s);
+      st.beats.clear ();
+      if (st.beats_file != nullptr)
+        std::fflush (st.beats_file);
       break;
+    }
     default:
       break;
   }

@@ -730,6 +730,42 @@ GST_START_TEST (test_hour_flat_memory)
 }
 GST_END_TEST;
 
+/* With a lookahead the beats of the last lookahead seconds are still held
+ * when the input ends: EOS reports them (events before the EOS event,
+ * messages, the beats file) instead of losing them. */
+GST_START_TEST (test_lookahead_drained_on_eos)
+{
+  Session s ("lookahead=2000000000");
+  s.caps (GST_AUDIO_FORMAT_F32LE, 44100, 1);
+  s.push (clicks (44100, 1, 120, 12));
+  const double before =
+      s.events.empty ()
+          ? 0.0
+          : static_cast<double> (s.events.back ().running_time) / GST_SECOND;
+  fail_unless (before < 10.5, "the last beat before EOS at %.3f s", before);
+  fail_unless (gst_harness_push_event (s.h, gst_event_new_eos ()));
+  /* the held beats come out before the EOS event */
+  bool eos = false;
+  while (GstEvent *ev = gst_harness_try_pull_event (s.h)) {
+    if (GST_EVENT_TYPE (ev) == GST_EVENT_EOS) {
+      eos = true;
+    } else if (auto beat = prune::from_event<prune::Beat> (ev)) {
+      fail_if (eos, "beat event after EOS");
+      s.events.push_back (*beat);
+    }
+    gst_event_unref (ev);
+  }
+  fail_unless (eos);
+  s.drain ();
+  check_reports (s, "lookahead drained");
+  check_grid (s.events, 120, 8, 0.025, "lookahead drained");
+  const double last =
+      static_cast<double> (s.events.back ().running_time) / GST_SECOND;
+  fail_unless (last > 12.0 - 0.5 - 0.1, "the last beat at %.3f s of 12 s",
+               last);
+}
+GST_END_TEST;
+
 static Suite *
 beatdetect_suite (void)
 {
@@ -744,6 +780,7 @@ beatdetect_suite (void)
   tcase_add_test (tc, test_dc_clipping_nonfinite);
   tcase_add_test (tc, test_switches);
   tcase_add_test (tc, test_beats_file_on_eos);
+  tcase_add_test (tc, test_lookahead_drained_on_eos);
   tcase_add_test (tc, test_flush_segment_caps_restart);
   tcase_add_test (tc, test_timestamp_gap);
   tcase_add_test (tc, test_latency_and_bad_location);
