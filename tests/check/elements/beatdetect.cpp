@@ -326,7 +326,7 @@ GST_START_TEST (test_passthrough_and_beats)
   const prune::Beat &last = s.events.back ();
   fail_unless (std::fabs (last.bpm - 120) < 1.0, "bpm %f", last.bpm);
   fail_unless (std::fabs (s.bpm () - 120) < 1.0);
-  fail_unless_equals_string (s.state ().c_str (), "locked");
+  fail_unless (s.state () == "locked", "state %s", s.state ().c_str ());
   fail_unless (!s.tempos.empty ());
   /* a tempo message at least every 5 s of audio once it settled */
   for (std::size_t i = 1; i < s.tempos.size (); i++)
@@ -395,7 +395,7 @@ GST_START_TEST (test_tempi)
                  what, s.bpm ());
     fail_unless (std::fabs (s.events.back ().bpm - bpm) < 0.01 * bpm,
                  "%s: last beat at %.2f BPM", what, s.events.back ().bpm);
-    fail_unless_equals_string (s.state ().c_str (), "locked");
+    fail_unless (s.state () == "locked", "state %s", s.state ().c_str ());
   }
 }
 GST_END_TEST;
@@ -559,11 +559,11 @@ GST_START_TEST (test_flush_segment_caps_restart)
     Session s;
     s.caps (GST_AUDIO_FORMAT_F32LE, 44100, 1);
     s.push (clicks (44100, 1, 120, 12));
-    fail_unless_equals_string (s.state ().c_str (), "locked");
+    fail_unless (s.state () == "locked", "state %s", s.state ().c_str ());
     const std::size_t before = s.events.size ();
     fail_unless (gst_harness_push_event (s.h, gst_event_new_flush_start ()));
     fail_unless (gst_harness_push_event (s.h, gst_event_new_flush_stop (TRUE)));
-    fail_unless_equals_string (s.state ().c_str (), "searching");
+    fail_unless (s.state () == "searching", "state %s", s.state ().c_str ());
     fail_unless (s.bpm () == 0.0);
     GstSegment seg;
     gst_segment_init (&seg, GST_FORMAT_TIME);
@@ -583,7 +583,7 @@ GST_START_TEST (test_flush_segment_caps_restart)
     seg.position = seg.start;
     seg.time = 500 * GST_SECOND;
     fail_unless (gst_harness_push_event (s.h, gst_event_new_segment (&seg)));
-    fail_unless_equals_string (s.state ().c_str (), "searching");
+    fail_unless (s.state () == "searching", "state %s", s.state ().c_str ());
     s.push (clicks (44100, 1, 90, 16), 100 * GST_SECOND);
     check_restarted (s, before, 0, "segment");
     for (std::size_t i = before; i < s.events.size (); i++) {
@@ -609,7 +609,7 @@ GST_START_TEST (test_flush_segment_caps_restart)
     s.format = GST_AUDIO_FORMAT_S16LE;
     s.rate = 22050;
     s.channels = 2;
-    fail_unless_equals_string (s.state ().c_str (), "searching");
+    fail_unless (s.state () == "searching", "state %s", s.state ().c_str ());
     s.push (clicks (22050, 2, 90, 16), 12 * GST_SECOND);
     check_restarted (s, before, 12, "caps");
     fail_unless (s.identical && s.in_place);
@@ -712,7 +712,7 @@ GST_START_TEST (test_hour_flat_memory)
     fail_unless (beats >= 7180 && beats <= 7200, "%zu beats", beats);
     fail_unless_equals_int (messages, beats);
     fail_unless (std::fabs (s.bpm () - 120) < 1.0);
-    fail_unless_equals_string (s.state ().c_str (), "locked");
+    fail_unless (s.state () == "locked", "state %s", s.state ().c_str ());
     fail_unless (gst_harness_push_event (s.h, gst_event_new_eos ()));
     gchar *text = nullptr;
     gsize len = 0;
