@@ -106,9 +106,14 @@ def ffprobe_streams(path):
 
 
 def ffmpeg_errors(args):
-    """Lines ffmpeg prints at level error while decoding ARGS to null."""
+    """Lines ffmpeg prints at level error while decoding ARGS to null.
+    Frames keep their own timestamps (live input has jitter: 80-100 ms
+    steps at 10 fps, under a sanitizer; ffmpeg's default 1/fps output time
+    base would round two of them to one tick and report the rounding as
+    non-monotonous DTS)."""
     r = subprocess.run(["ffmpeg", "-nostdin", "-v", "error"] + args +
-                       ["-f", "null", "-"], capture_output=True, text=True,
+                       ["-fps_mode", "passthrough", "-enc_time_base", "-1",
+                        "-f", "null", "-"], capture_output=True, text=True,
                        timeout=300)
     return [l for l in r.stderr.splitlines() if l.strip()]
 

@@ -90,23 +90,32 @@ pack (const std::vector<float> &s, std::size_t from, std::size_t count,
     gst_buffer_resize (buf, 1, count * width);
   GstMapInfo map;
   gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  /* memcpy: the data may sit at an odd address (a cast store would be
+   * undefined behaviour there) */
   for (std::size_t i = 0; i < count; i++) {
     const double v = s[from + i];
+    guint8 *at = map.data + i * width;
     switch (format) {
-      case GST_AUDIO_FORMAT_F32LE:
-        reinterpret_cast<float *> (map.data)[i] = static_cast<float> (v);
+      case GST_AUDIO_FORMAT_F32LE: {
+        const float f = static_cast<float> (v);
+        std::memcpy (at, &f, sizeof f);
         break;
+      }
       case GST_AUDIO_FORMAT_F64LE:
-        reinterpret_cast<double *> (map.data)[i] = v;
+        std::memcpy (at, &v, sizeof v);
         break;
-      case GST_AUDIO_FORMAT_S16LE:
-        reinterpret_cast<gint16 *> (map.data)[i] =
+      case GST_AUDIO_FORMAT_S16LE: {
+        const auto x =
             static_cast<gint16> (std::clamp (v * 32767.0, -32768.0, 32767.0));
+        std::memcpy (at, &x, sizeof x);
         break;
-      default:
-        reinterpret_cast<gint32 *> (map.data)[i] = static_cast<gint32> (
+      }
+      default: {
+        const auto x = static_cast<gint32> (
             std::clamp (v * 2147483647.0, -2147483648.0, 2147483647.0));
+        std::memcpy (at, &x, sizeof x);
         break;
+      }
     }
   }
   gst_buffer_unmap (buf, &map);
