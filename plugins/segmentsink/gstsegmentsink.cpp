@@ -167,6 +167,18 @@ struct File {
   std::vector<std::uint8_t> eos_sent;
   bool failed = false;  /* a write error: never listed (p.lock) */
   bool written = false; /* its muxer wrote everything */
+
+  File () = default;
+  File (const File &) = delete;
+  File &operator= (const File &) = delete;
+  /* the proxies live as long as the last stream that may push into them
+   * (a muxer that failed sends EOS and its file is torn down while the
+   * streams still hold it: their pushes then return FLUSHING) */
+  ~File ()
+  {
+    for (GstPad *pad : proxies)
+      gst_object_unref (pad);
+  }
 };
 using FilePtr = std::shared_ptr<File>;
 
@@ -475,6 +487,10 @@ apply_retention (GstSegmentSink *self, const Settings &s)
 static void
 teardown_file (GstSegmentSink *self, File &f)
 {
+  /* no new pushes start: the proxies turn inactive (pushes return
+   * FLUSHING; the pads are released with the File) */
+  for (GstPad *pad : f.proxies)
+    gst_pad_set_active (pad, FALSE);
   /* downstream first: a muxer blocked in a push is released by its sink's
    * flushing, a queue by its muxer's */
   std::vector<GstElement *> elements = {f.sink, f.muxer};
@@ -483,11 +499,6 @@ teardown_file (GstSegmentSink *self, File &f)
     gst_element_set_locked_state (e, TRUE);
     gst_element_set_state (e, GST_STATE_NULL);
   }
-  for (GstPad *pad : f.proxies) {
-    gst_pad_set_active (pad, FALSE);
-    gst_object_unref (pad);
-  }
-  f.proxies.clear ();
   for (GstPad *pad : f.mux_pads) {
     gst_element_release_request_pad (f.muxer, pad);
     gst_object_unref (pad);
