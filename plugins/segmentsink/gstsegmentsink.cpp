@@ -222,6 +222,9 @@ struct Private {
 
   std::mutex lock;
   std::condition_variable cond;
+  /* the worker's own: the streams notify cond at every video buffer, which
+   * must not wake the worker (a context switch per buffer) */
+  std::condition_variable worker_cond;
   std::vector<Stream *> streams;
   Stream *video = nullptr;
   std::deque<FilePtr> files; /* open files, oldest first */
@@ -389,7 +392,7 @@ worker_run (GstSegmentSink *self)
   Private &p = *self->priv;
   std::unique_lock<std::mutex> lk (p.lock);
   for (;;) {
-    p.cond.wait (lk, [&p] { return p.worker_stop || !p.jobs.empty (); });
+    p.worker_cond.wait (lk, [&p] { return p.worker_stop || !p.jobs.empty (); });
     if (p.jobs.empty () && p.worker_stop)
       return;
     auto job = std::move (p.jobs.front ());
@@ -408,7 +411,7 @@ static void
 queue_job (Private &p, std::function<void ()> job)
 {
   p.jobs.push_back (std::move (job));
-  p.cond.notify_all ();
+  p.worker_cond.notify_one ();
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1849,7 +1852,7 @@ stop (GstSegmentSink *self)
       GST_WARNING_OBJECT (self, "%zu file(s) did not finish in time",
                           p.files.size ());
     p.worker_stop = true;
-    p.cond.notify_all ();
+    p.worker_cond.notify_one ();
   }
   if (p.worker.joinable ())
     p.worker.join ();
