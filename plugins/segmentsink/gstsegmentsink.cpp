@@ -1619,10 +1619,91 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
   return TRUE;
 }
 
+/* What the muxer accepts for a stream of this kind: the caps of the muxer
+ * factory's request sink templates, picked as request_muxer_pad() picks
+ * them before caps are known (by name, else by media type). ANY when the
+ * factory is not found (the error comes when a file opens). */
+static GstCaps *
+muxer_caps_for (const std::string &factory_name, bool video)
+{
+  GstElementFactory *factory = gst_element_factory_find (factory_name.c_str ());
+  if (factory == nullptr)
+    return gst_caps_new_any ();
+  const char *kind = video ? "video" : "audio";
+  auto of_kind = [video] (const GstStructure *st) {
+    const char *n = gst_structure_get_name (st);
+    return video ? (g_str_has_prefix (n, "video/") ||
+                    g_str_has_prefix (n, "image/"))
+                 : g_str_has_prefix (n, "audio/");
+  };
+  GstCaps *named = gst_caps_new_empty ();
+  GstCaps *carrying = gst_caps_new_empty ();
+  bool any = false;
+  for (const GList *l = gst_element_factory_get_static_pad_templates (factory);
+       l != nullptr; l = l->next) {
+    auto *t = static_cast<GstStaticPadTemplate *> (l->data);
+    if (t->direction != GST_PAD_SINK || t->presence != GST_PAD_REQUEST)
+      continue;
+    GstCaps *c = gst_static_caps_get (&t->static_caps);
+    if (g_str_has_prefix (t->name_template, kind)) {
+      named = gst_caps_merge (named, gst_caps_ref (c));
+    } else if (gst_caps_is_any (c)) {
+      any = true;
+    } else {
+      for (guint i = 0; i < gst_caps_get_size (c); i++)
+        if (of_kind (gst_caps_get_structure (c, i)))
+          carrying = gst_caps_merge_structure (
+              carrying, gst_structure_copy (gst_caps_get_structure (c, i)));
+    }
+    gst_caps_unref (c);
+  }
+  gst_object_unref (factory);
+  if (!gst_caps_is_empty (named)) {
+    gst_caps_unref (carrying);
+    return named;
+  }
+  gst_caps_unref (named);
+  if (any || gst_caps_is_empty (carrying)) {
+    gst_caps_unref (carrying);
+    return gst_caps_new_any ();
+  }
+  return carrying;
+}
+
+/* CAPS and ACCEPT_CAPS answer with the muxer's caps for the stream, so
+ * upstream parsers pick a format it takes (h265parse: hvc1 for mp4mux). */
 static gboolean
 gst_segment_sink_sink_query (GstPad *pad, GstObject *parent, GstQuery *query)
 {
-  return gst_pad_query_default (pad, parent, query);
+  GstSegmentSink *self = GST_SEGMENT_SINK (parent);
+  const bool caps_query = GST_QUERY_TYPE (query) == GST_QUERY_CAPS;
+  const bool accept_query = GST_QUERY_TYPE (query) == GST_QUERY_ACCEPT_CAPS;
+  if (!caps_query && !accept_query)
+    return gst_pad_query_default (pad, parent, query);
+  std::string factory;
+  {
+    prune::ObjectLocker lock (self);
+    factory = self->priv->settings.muxer_factory;
+  }
+  GstCaps *accepted = muxer_caps_for (factory, stream_of (pad)->video);
+  if (caps_query) {
+    GstCaps *filter = nullptr;
+    gst_query_parse_caps (query, &filter);
+    if (filter != nullptr) {
+      GstCaps *both =
+          gst_caps_intersect_full (filter, accepted, GST_CAPS_INTERSECT_FIRST);
+      gst_caps_unref (accepted);
+      accepted = both;
+    }
+    gst_query_set_caps_result (query, accepted);
+  } else {
+    GstCaps *caps = nullptr;
+    gst_query_parse_accept_caps (query, &caps);
+    gst_query_set_accept_caps_result (query,
+                                      gst_caps_can_intersect (caps, accepted));
+  }
+  gst_caps_unref (accepted);
+  return TRUE;
 }
 
 /* ---------------------------------------------------------------------- */
