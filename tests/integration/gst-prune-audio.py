@@ -8,6 +8,7 @@
 #     audio lasts as long as the video (within 0.1 s): audio kept in sync;
 #   - with --beats 2 the ticks are found (prune-beat) and files are cut on
 #     beats inside the kept stretch (list reasons "beats" in the report);
+#   - --mode mark: each file's audio starts with its video (pre-rolled);
 #   - --no-audio leaves the audio out.
 import importlib.util
 import json
@@ -82,6 +83,22 @@ def main():
         check(lib.ffmpeg_errors(["-i", path]) == [],
               f"{os.path.basename(path)} decodes without errors")
 
+    # mark mode: the file starts up to --pre-roll before the motion, from
+    # segmentsink's ring of encoded video; the audio of that pre-roll comes
+    # from its own ring, so it starts with the video (within an AAC frame)
+    out = os.path.join(tmp, "mark")
+    run([src, "-o", out, "--mode", "mark"], expect=0)
+    entries = lib.read_list(os.path.join(out, "list.ffconcat"))
+    check(len(entries) >= 1, f"--mode mark: {len(entries)} file(s) kept")
+    for path, _ in entries:
+        starts = {st["codec_type"]: float(st["start_time"])
+                  for st in lib.ffprobe_streams(path)["streams"]
+                  if "start_time" in st}
+        check("audio" in starts and "video" in starts and
+              abs(starts["audio"] - starts["video"]) <= 0.05,
+              f"--mode mark: {os.path.basename(path)}: audio from "
+              f"{starts.get('audio')} s, video from {starts.get('video')} s")
+
     out = os.path.join(tmp, "beats")
     run([src, "-o", out, "--beats", "2"], expect=0)
     with open(os.path.join(out, "report.json")) as f:
@@ -96,7 +113,7 @@ def main():
     for path, _ in lib.read_list(os.path.join(out, "list.ffconcat")):
         check("audio" not in durations(path),
               f"--no-audio: {os.path.basename(path)} has no audio")
-    print("ok: audio kept in sync, beats, --no-audio")
+    print("ok: audio kept in sync (drop and mark mode), beats, --no-audio")
 
 
 main()

@@ -100,7 +100,8 @@ def ffprobe_frames(path):
 def ffprobe_streams(path):
     r = subprocess.run(
         ["ffprobe", "-v", "error", "-show_entries",
-         "stream=codec_type,codec_name,duration:format=duration", "-of", "json",
+         "stream=codec_type,codec_name,duration,start_time:format=duration",
+         "-of", "json",
          path], capture_output=True, text=True, timeout=120)
     return json.loads(r.stdout)
 
