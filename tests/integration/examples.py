@@ -25,17 +25,11 @@ import tempfile
 import threading
 import time
 
-# Under the project's sanitizer run the instrumented plugin needs the ASan
-# runtime loaded first: re-run this script with it preloaded (and leak
-# checking off for Python itself, which keeps its objects at exit). The
-# Python example gets the same; the C++ example is instrumented itself and
-# runs with the original settings (leak checks on).
-_preload = os.environ.get("PRUNE_SANITIZER_PRELOAD")
-if _preload and _preload not in os.environ.get("LD_PRELOAD", ""):
-    os.environ["PRUNE_ORIGINAL_ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "")
-    os.environ["LD_PRELOAD"] = _preload
-    os.environ["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
-    os.execv(sys.executable, [sys.executable] + sys.argv)
+from testlib import check, fail, reexec_with_sanitizer, skip
+
+# The Python example gets the same re-run; the C++ example is instrumented
+# itself and runs with the original settings (leak checks on).
+reexec_with_sanitizer()
 
 import gi  # noqa: E402
 
@@ -51,18 +45,6 @@ NEEDED = ("videotestsrc", "audiotestsrc", "x264enc", "h264parse", "avenc_aac",
           "segmentsink")
 SECONDS = 26
 TIME = r"(\d+):(\d\d):(\d\d)\.(\d{9})"
-
-
-def fail(msg):
-    print(f"FAIL: {msg}", file=sys.stderr, flush=True)
-    print(f"FAIL: {msg}", flush=True)
-    sys.exit(1)
-
-
-def check(cond, msg, detail=""):
-    if not cond:
-        fail(msg + (f" -- {detail}" if detail else ""))
-    print(f"ok: {msg}", flush=True)
 
 
 def seconds_of(h, m, s, ns):
@@ -235,11 +217,9 @@ def main():
     Gst.init(None)
     for element in NEEDED:
         if Gst.ElementFactory.find(element) is None:
-            print(f"SKIP: element {element} is not available")
-            sys.exit(77)
+            skip(f"element {element} is not available")
     if shutil.which("ffprobe") is None:
-        print("SKIP: ffprobe is not installed (scripts/setup.sh installs it)")
-        sys.exit(77)
+        skip("ffprobe is not installed (scripts/setup.sh installs it)")
     if not os.path.isfile(CXX_EXAMPLE):
         fail(f"{CXX_EXAMPLE} was not built")
     tmp = tempfile.mkdtemp(prefix="prune-examples.")

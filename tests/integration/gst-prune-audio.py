@@ -10,17 +10,12 @@
 #     beats inside the kept stretch (list reasons "beats" in the report);
 #   - --mode mark: each file's audio starts with its video (pre-rolled);
 #   - --no-audio leaves the audio out.
-import importlib.util
 import json
 import os
 import subprocess
 import sys
 
-_spec = importlib.util.spec_from_file_location(
-    "gst_prune_lib", os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                  "gst-prune-lib.py"))
-lib = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(lib)
+import clilib as lib
 check, fail, run = lib.check, lib.fail, lib.run
 
 

@@ -17,18 +17,13 @@
 #             bad mask, a file that is not video: the right exit status and
 #             a message that says what to do
 # Arguments: scenario names to run only those (default: all).
-import importlib.util
 import json
 import os
 import socket
 import subprocess
 import sys
 
-_spec = importlib.util.spec_from_file_location(
-    "gst_prune_lib", os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                  "gst-prune-lib.py"))
-lib = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(lib)
+import clilib as lib
 check, fail, run = lib.check, lib.fail, lib.run
 
 TMP = None

@@ -11,7 +11,6 @@
 #   - most of the first motion is kept before the server dies (>= 4 of its
 #     6 s) and the second after the reconnection (>= 1 of its 2 s before the
 #     SIGINT); counted in run time, as a loaded server lags the wall clock.
-import importlib.util
 import json
 import os
 import signal
@@ -20,11 +19,7 @@ import subprocess
 import sys
 import time
 
-_spec = importlib.util.spec_from_file_location(
-    "gst_prune_lib", os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                  "gst-prune-lib.py"))
-lib = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(lib)
+import clilib as lib
 check, fail = lib.check, lib.fail
 
 SERVER = os.environ.get("PRUNE_RTSP_SERVER", "")

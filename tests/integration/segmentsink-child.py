@@ -28,11 +28,9 @@ import signal
 import sys
 import time
 
-_preload = os.environ.get("PRUNE_SANITIZER_PRELOAD")
-if _preload and _preload not in os.environ.get("LD_PRELOAD", ""):
-    os.environ["LD_PRELOAD"] = _preload
-    os.environ["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
-    os.execv(sys.executable, [sys.executable] + sys.argv)
+from testlib import reexec_with_sanitizer
+
+reexec_with_sanitizer()
 
 import gi  # noqa: E402
 

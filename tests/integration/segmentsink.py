@@ -43,21 +43,15 @@ import sys
 import tempfile
 import time
 
-# Under the project's sanitizer run the instrumented plugin needs the ASan
-# runtime loaded first: re-run this script with it preloaded (and leak
-# checking off for Python itself, which keeps its objects at exit).
-_preload = os.environ.get("PRUNE_SANITIZER_PRELOAD")
-if _preload and _preload not in os.environ.get("LD_PRELOAD", ""):
-    os.environ["LD_PRELOAD"] = _preload
-    os.environ["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
-    os.execv(sys.executable, [sys.executable] + sys.argv)
+from testlib import check, fail, reexec_with_sanitizer, skip
+
+SANITIZED = reexec_with_sanitizer()
 
 import gi  # noqa: E402
 
 gi.require_version("Gst", "1.0")
 from gi.repository import Gst  # noqa: E402
 
-SANITIZED = bool(_preload)
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHILD = os.path.join(HERE, "segmentsink-child.py")
 SEC = Gst.SECOND
@@ -65,19 +59,6 @@ KNOWN = {}  # known element bugs seen in this run: key -> text
 
 
 # ---------------------------------------------------------------- output
-
-def fail(msg):
-    print(f"FAIL: {msg}", file=sys.stderr, flush=True)
-    print(f"FAIL: {msg}", flush=True)
-    sys.exit(1)
-
-
-def check(cond, msg, detail=""):
-    """One check, one line."""
-    if not cond:
-        fail(msg + (f" -- {detail}" if detail else ""))
-    print(f"ok: {msg}", flush=True)
-
 
 # Bugs seen again after their fix, still being chased: printed as TODO, not
 # fatal. Every other known_bug() is a regression and fails the test.
@@ -91,11 +72,6 @@ def known_bug(key, text):
         print(f"TODO: known segmentsink bug [{key}] (expected failure): {text}", flush=True)
         return
     fail(f"regression [{key}]: {text}")
-
-
-def skip(msg):
-    print(f"SKIP: {msg}", flush=True)
-    sys.exit(77)
 
 
 # ---------------------------------------------------------------- tools

@@ -1,6 +1,6 @@
-# Helpers for the gst-prune command-line tests (gst-prune-*.py, which load
-# this file by path): run the tool as a real process, read its list and
-# report, ask ffprobe/ffmpeg.
+# Helpers for the gst-prune command-line tests (gst-prune-*.py, which
+# import it): run the tool as a real process, read its list and report, ask
+# ffprobe/ffmpeg.
 import json
 import os
 import shutil
@@ -8,25 +8,10 @@ import subprocess
 import sys
 import tempfile
 
+from testlib import check, fail, skip  # noqa: F401 (re-exported)
+
 TOOL = os.environ.get("PRUNE_GST_PRUNE", "")
 SANITIZED = bool(os.environ.get("PRUNE_SANITIZER_PRELOAD"))
-
-
-def fail(msg):
-    print(f"FAIL: {msg}", file=sys.stderr, flush=True)
-    print(f"FAIL: {msg}", flush=True)
-    sys.exit(1)
-
-
-def check(cond, msg, detail=""):
-    if not cond:
-        fail(msg + (f" -- {detail}" if detail else ""))
-    print(f"ok: {msg}", flush=True)
-
-
-def skip(msg):
-    print(f"SKIP: {msg}", flush=True)
-    sys.exit(77)
 
 
 def need_tools(*names):
