@@ -122,6 +122,22 @@ pack (const std::vector<float> &s, std::size_t from, std::size_t count,
   return buf;
 }
 
+/* A beats file in a fresh temporary directory, both removed at the end. */
+struct BeatsFile {
+  gchar *dir = g_dir_make_tmp ("beatdetect-XXXXXX", nullptr);
+  gchar *path = g_build_filename (dir, "beats.txt", nullptr);
+  BeatsFile () = default;
+  BeatsFile (const BeatsFile &) = delete;
+  BeatsFile &operator= (const BeatsFile &) = delete;
+  ~BeatsFile ()
+  {
+    g_unlink (path);
+    g_rmdir (dir);
+    g_free (path);
+    g_free (dir);
+  }
+};
+
 /* A beatdetect in a harness with a bus; collects what it announces. */
 struct Session {
   GstHarness *h = nullptr;
@@ -475,8 +491,8 @@ GST_END_TEST;
 /* send-events and post-messages off: nothing announced but the file. */
 GST_START_TEST (test_switches)
 {
-  gchar *dir = g_dir_make_tmp ("beatdetect-XXXXXX", nullptr);
-  gchar *path = g_build_filename (dir, "beats.txt", nullptr);
+  BeatsFile file;
+  const char *path = file.path;
   const std::string props =
       std::string ("send-events=false post-messages=false beats-location=") +
       path;
@@ -496,10 +512,6 @@ GST_START_TEST (test_switches)
     lines += *c == '\n';
   fail_unless (lines >= 5, "%d beats written", lines);
   g_free (text);
-  g_unlink (path);
-  g_rmdir (dir);
-  g_free (path);
-  g_free (dir);
 }
 GST_END_TEST;
 
@@ -507,8 +519,8 @@ GST_END_TEST;
  * through, while the element is still running. */
 GST_START_TEST (test_beats_file_on_eos)
 {
-  gchar *dir = g_dir_make_tmp ("beatdetect-XXXXXX", nullptr);
-  gchar *path = g_build_filename (dir, "beats.txt", nullptr);
+  BeatsFile file;
+  const char *path = file.path;
   const std::string props = std::string ("beats-location=") + path;
   {
     Session s (props.c_str ());
@@ -536,10 +548,6 @@ GST_START_TEST (test_beats_file_on_eos)
     g_strfreev (lines);
     g_free (text);
   }
-  g_unlink (path);
-  g_rmdir (dir);
-  g_free (path);
-  g_free (dir);
 }
 GST_END_TEST;
 
@@ -689,8 +697,8 @@ heap_in_use ()
  * 10 a beat would show), and the tracker still follows the clicks. */
 GST_START_TEST (test_hour_flat_memory)
 {
-  gchar *dir = g_dir_make_tmp ("beatdetect-XXXXXX", nullptr);
-  gchar *path = g_build_filename (dir, "beats.txt", nullptr);
+  BeatsFile file;
+  const char *path = file.path;
   const std::string props = std::string ("beats-location=") + path;
   {
     Session s (props.c_str ());
@@ -732,10 +740,6 @@ GST_START_TEST (test_hour_flat_memory)
     fail_unless_equals_int (lines, beats);
     g_free (text);
   }
-  g_unlink (path);
-  g_rmdir (dir);
-  g_free (path);
-  g_free (dir);
 }
 GST_END_TEST;
 
