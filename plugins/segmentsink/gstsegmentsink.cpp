@@ -617,6 +617,33 @@ file_eos_probe (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_DROP;
 }
 
+/* A media type of a stream kind: video (MJPEG's image/jpeg too) or audio. */
+static bool
+of_kind (const GstStructure *st, bool video)
+{
+  const char *n = gst_structure_get_name (st);
+  return video
+             ? g_str_has_prefix (n, "video/") || g_str_has_prefix (n, "image/")
+             : g_str_has_prefix (n, "audio/");
+}
+
+/* How well a muxer's request sink template @name with @tcaps suits a stream
+ * of this kind before its caps are known: 2 when the name says the kind
+ * (video_%u, audio_%u), 1 when its caps are ANY or hold a media type of the
+ * kind (one sink_%d for all, as mpegtsmux), 0 not at all. */
+static int
+kind_rank (const char *name, GstCaps *tcaps, bool video)
+{
+  if (g_str_has_prefix (name, video ? "video" : "audio"))
+    return 2;
+  if (gst_caps_is_any (tcaps))
+    return 1;
+  for (guint i = 0; i < gst_caps_get_size (tcaps); i++)
+    if (of_kind (gst_caps_get_structure (tcaps, i), video))
+      return 1;
+  return 0;
+}
+
 /* A new sink pad of @muxer from the first request template that accepts
  * @caps. (gst_element_get_compatible_pad() requests new pads by the caps of
  * the pad to be linked, ANY for an unlinked proxy: the first template.) */
@@ -642,33 +669,24 @@ request_muxer_pad (GstElement *muxer, GstCaps *caps, bool video)
     }
     return nullptr;
   }
-  /* no caps yet (an encoder still starting): the stream's kind decides,
-   * by the template's name (video_%u, audio_%u), else by a media type of
-   * that kind in its caps (one sink_%d for all, as mpegtsmux) */
-  const char *kind = video ? "video" : "audio";
-  auto named = [kind] (GstPadTemplate *t) {
-    return g_str_has_prefix (GST_PAD_TEMPLATE_NAME_TEMPLATE (t), kind);
-  };
-  auto carries = [video] (GstPadTemplate *t) {
-    GstCaps *tc = gst_pad_template_get_caps (t);
-    bool any = gst_caps_is_any (tc), found = false;
-    for (guint i = 0; !any && !found && i < gst_caps_get_size (tc); i++) {
-      const char *n = gst_structure_get_name (gst_caps_get_structure (tc, i));
-      found = video ? (g_str_has_prefix (n, "video/") ||
-                       g_str_has_prefix (n, "image/"))
-                    : g_str_has_prefix (n, "audio/");
-    }
+  /* no caps yet (an encoder still starting): the stream's kind decides */
+  GstPadTemplate *best = nullptr;
+  int best_rank = 0;
+  for (const GList *l = templates; l != nullptr; l = l->next) {
+    auto *templ = static_cast<GstPadTemplate *> (l->data);
+    if (!requestable (templ))
+      continue;
+    GstCaps *tc = gst_pad_template_get_caps (templ);
+    const int rank =
+        kind_rank (GST_PAD_TEMPLATE_NAME_TEMPLATE (templ), tc, video);
     gst_caps_unref (tc);
-    return any || found;
-  };
-  for (auto fits : {std::function<bool (GstPadTemplate *)> (named),
-                    std::function<bool (GstPadTemplate *)> (carries)})
-    for (const GList *l = templates; l != nullptr; l = l->next) {
-      auto *templ = static_cast<GstPadTemplate *> (l->data);
-      if (requestable (templ) && fits (templ))
-        return gst_element_request_pad (muxer, templ, nullptr, nullptr);
+    if (rank > best_rank) {
+      best = templ;
+      best_rank = rank;
     }
-  return nullptr;
+  }
+  return best ? gst_element_request_pad (muxer, best, nullptr, nullptr)
+              : nullptr;
 }
 
 /* Creates and starts the muxer and filesink of file @index for @streams
@@ -1620,54 +1638,48 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
 }
 
 /* What the muxer accepts for a stream of this kind: the caps of the muxer
- * factory's request sink templates, picked as request_muxer_pad() picks
- * them before caps are known (by name, else by media type). ANY when the
- * factory is not found (the error comes when a file opens). */
+ * factory's best-ranked request sink templates (kind_rank(), as
+ * request_muxer_pad() picks them), of a shared template only the media
+ * types of the kind. ANY when the factory is not found (the error comes
+ * when a file opens). */
 static GstCaps *
 muxer_caps_for (const std::string &factory_name, bool video)
 {
   GstElementFactory *factory = gst_element_factory_find (factory_name.c_str ());
   if (factory == nullptr)
     return gst_caps_new_any ();
-  const char *kind = video ? "video" : "audio";
-  auto of_kind = [video] (const GstStructure *st) {
-    const char *n = gst_structure_get_name (st);
-    return video ? (g_str_has_prefix (n, "video/") ||
-                    g_str_has_prefix (n, "image/"))
-                 : g_str_has_prefix (n, "audio/");
-  };
-  GstCaps *named = gst_caps_new_empty ();
-  GstCaps *carrying = gst_caps_new_empty ();
-  bool any = false;
+  GstCaps *out = gst_caps_new_empty ();
+  int best_rank = 0;
   for (const GList *l = gst_element_factory_get_static_pad_templates (factory);
        l != nullptr; l = l->next) {
     auto *t = static_cast<GstStaticPadTemplate *> (l->data);
     if (t->direction != GST_PAD_SINK || t->presence != GST_PAD_REQUEST)
       continue;
     GstCaps *c = gst_static_caps_get (&t->static_caps);
-    if (g_str_has_prefix (t->name_template, kind)) {
-      named = gst_caps_merge (named, gst_caps_ref (c));
-    } else if (gst_caps_is_any (c)) {
-      any = true;
-    } else {
-      for (guint i = 0; i < gst_caps_get_size (c); i++)
-        if (of_kind (gst_caps_get_structure (c, i)))
-          carrying = gst_caps_merge_structure (
-              carrying, gst_structure_copy (gst_caps_get_structure (c, i)));
+    const int rank = kind_rank (t->name_template, c, video);
+    if (rank > best_rank) {
+      gst_caps_unref (out);
+      out = gst_caps_new_empty ();
+      best_rank = rank;
+    }
+    if (rank > 0 && rank == best_rank) {
+      if (rank == 2 || gst_caps_is_any (c)) {
+        out = gst_caps_merge (out, gst_caps_ref (c));
+      } else {
+        for (guint k = 0; k < gst_caps_get_size (c); k++)
+          if (of_kind (gst_caps_get_structure (c, k), video))
+            out = gst_caps_merge_structure (
+                out, gst_structure_copy (gst_caps_get_structure (c, k)));
+      }
     }
     gst_caps_unref (c);
   }
   gst_object_unref (factory);
-  if (!gst_caps_is_empty (named)) {
-    gst_caps_unref (carrying);
-    return named;
-  }
-  gst_caps_unref (named);
-  if (any || gst_caps_is_empty (carrying)) {
-    gst_caps_unref (carrying);
+  if (gst_caps_is_empty (out)) {
+    gst_caps_unref (out);
     return gst_caps_new_any ();
   }
-  return carrying;
+  return out;
 }
 
 /* CAPS and ACCEPT_CAPS answer with the muxer's caps for the stream, so
