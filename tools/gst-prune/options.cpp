@@ -171,39 +171,39 @@ bad (const std::string &msg)
   throw UsageError (msg);
 }
 
+/* A finite number from @lo to @hi; @noun and @unit name it in the
+ * messages ("a number" + " (luma levels)", "a number of seconds" + "
+ * seconds"). */
 double
-seconds_value (const char *opt, const char *s, double lo, double hi)
+parse_number (const char *opt, const char *s, double lo, double hi,
+              const std::string &noun, const std::string &unit)
 {
   char *end = nullptr;
   const double v = g_ascii_strtod (s, &end);
   if (end == s || *end != '\0' || !std::isfinite (v))
-    bad (std::string (opt) + ": '" + s +
-         "' is not a number of seconds (e.g. 1.5)");
+    bad (std::string (opt) + ": '" + s + "' is not " + noun);
   if (v < lo || v > hi) {
-    char buf[160];
-    std::snprintf (buf, sizeof buf,
-                   "%s: %s is out of range; use %g to %g seconds", opt, s, lo,
-                   hi);
+    char buf[200];
+    std::snprintf (buf, sizeof buf, "%s: %s is out of range; use %g to %g%s",
+                   opt, s, lo, hi, unit.c_str ());
     bad (buf);
   }
   return v;
 }
 
 double
+seconds_value (const char *opt, const char *s, double lo, double hi)
+{
+  return parse_number (opt, s, lo, hi, "a number of seconds (e.g. 1.5)",
+                       " seconds");
+}
+
+double
 number_value (const char *opt, const char *s, double lo, double hi,
               const char *what)
 {
-  char *end = nullptr;
-  const double v = g_ascii_strtod (s, &end);
-  if (end == s || *end != '\0' || !std::isfinite (v))
-    bad (std::string (opt) + ": '" + s + "' is not a number (" + what + ")");
-  if (v < lo || v > hi) {
-    char buf[200];
-    std::snprintf (buf, sizeof buf, "%s: %s is out of range; use %g to %g (%s)",
-                   opt, s, lo, hi, what);
-    bad (buf);
-  }
-  return v;
+  return parse_number (opt, s, lo, hi, std::string ("a number (") + what + ")",
+                       std::string (" (") + what + ")");
 }
 
 guint
