@@ -780,18 +780,15 @@ open_file (GstSegmentSink *self, guint index, GstClockTime start_rt,
       caps = st->caps ? gst_caps_ref (st->caps) : nullptr;
     }
     GstPad *mp = request_muxer_pad (f->muxer, caps, st->video);
-    if (mp == nullptr) {
+    if (mp == nullptr)
       GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
                          ("%s does not accept the %s stream",
                           GST_ELEMENT_NAME (f->muxer),
                           GST_PAD_NAME (st->sinkpad)),
                          ("caps %" GST_PTR_FORMAT, caps));
-      if (caps)
-        gst_caps_unref (caps);
+    gst_clear_caps (&caps);
+    if (mp == nullptr)
       return nullptr;
-    }
-    if (caps)
-      gst_caps_unref (caps);
     f->mux_pads.push_back (mp);
     if (streams.size () == 1) {
       /* one stream waits for no other: no queue, no thread hand-over */
