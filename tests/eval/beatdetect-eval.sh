@@ -150,6 +150,17 @@ awk -v titles="$(IFS='|'; echo "${titles[*]}")" '
     for (i = 1; i <= nt; i++) printf("%-28s %s\n", title[i] ":", mean[i])
   }' "${files[@]}"
 
+# Why each piece misses: metrical level and beat phase of every run, and
+# where the audio's own onsets are strongest within the reference beat.
+echo
+echo "error classes (tests/eval/beat-errors.py: level = tempo / reference tempo;"
+echo "phase = share of beats on the beat / on the half beat / elsewhere; columns"
+echo "as in the table above; on/half, peak: the audio's onsets on the reference grid):"
+errs=("$work/causal" "$work/lookahead")
+[ $anchor = 0 ] || errs+=("$work/aubio")
+/usr/bin/python3 "$here/beat-errors.py" "$cache" "${errs[@]}" ||
+  echo "beatdetect-eval: beat-errors.py failed (the scores above stand)" >&2
+
 rt() { awk "BEGIN { printf \"%.0fx\", ($2 > 0) ? $1 / $2 : 0 }"; }
 echo
 echo "audio ${audio} s; wall time (includes start-up and decoding, machine load):"
