@@ -20,10 +20,8 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
-import time
 
 from testlib import check, fail, reexec_with_sanitizer, skip
 

@@ -13,7 +13,6 @@
 import json
 import os
 import subprocess
-import sys
 
 import clilib as lib
 check, fail, run = lib.check, lib.fail, lib.run

@@ -19,7 +19,6 @@
 # Arguments: scenario names to run only those (default: all).
 import json
 import os
-import socket
 import subprocess
 import sys
 
@@ -146,14 +145,6 @@ def options():
           f"deleted by --max-files")
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def errors():
     out = os.path.join(TMP, "err-out")
     notes = os.path.join(TMP, "notes.txt")
@@ -189,7 +180,7 @@ def errors():
         (["--demo", "-o", "/proc/gst-prune-test"], 2,
          "cannot create the output folder"),
         ([notes, "-o", out], 1, "cannot read"),
-        ([f"rtsp://127.0.0.1:{free_port()}/nothing", "-o", out,
+        ([f"rtsp://127.0.0.1:{lib.free_port()}/nothing", "-o", out,
           "--no-reconnect"], 1, "check the address"),
     ]
     for args, status, text in cases:

@@ -14,23 +14,13 @@
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 
 import clilib as lib
 check, fail = lib.check, lib.fail
 
 SERVER = os.environ.get("PRUNE_RTSP_SERVER", "")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def start_server(port, epoch, tmp, n):
@@ -62,7 +52,7 @@ def main():
                  "libgstrtspserver-1.0-dev, scripts/setup.sh)")
     tmp = lib.tmpdir()
     out = os.path.join(tmp, "cam")
-    port = free_port()
+    port = lib.free_port()
     epoch = time.time() - 5.0
     server = start_server(port, epoch, tmp, 1)
     uri = f"rtsp://127.0.0.1:{port}/cam"

@@ -22,7 +22,6 @@
 # Usage: segmentsink-child.py [OPTIONS] PIPELINE
 import argparse
 import json
-import os
 import resource
 import signal
 import sys

@@ -51,6 +51,17 @@ prepare_outdir (const std::string &dir)
   g_unlink (probe.c_str ());
 }
 
+/* Prints a usage error the way every command-line tool does. */
+int
+usage_error (const UsageError &e)
+{
+  std::fprintf (stderr,
+                "gst-prune: %s\nTry 'gst-prune --help' for more "
+                "information.\n",
+                e.what ());
+  return kExitUsage;
+}
+
 int
 run (Options &o, const char *argv0)
 {
@@ -68,11 +79,7 @@ run (Options &o, const char *argv0)
       return kExitRuntime;
     }
   } catch (const UsageError &e) {
-    std::fprintf (stderr,
-                  "gst-prune: %s\nTry 'gst-prune --help' for more "
-                  "information.\n",
-                  e.what ());
-    return kExitUsage;
+    return usage_error (e);
   }
   if (o.merge_only)
     return run_merge_only (o);
@@ -89,11 +96,7 @@ main (int argc, char **argv)
   try {
     o = parse_options (argc, argv, exit_now);
   } catch (const UsageError &e) {
-    std::fprintf (stderr,
-                  "gst-prune: %s\nTry 'gst-prune --help' for more "
-                  "information.\n",
-                  e.what ());
-    return kExitUsage;
+    return usage_error (e);
   }
   if (exit_now)
     return kExitOk;

@@ -114,6 +114,32 @@ parse_ffconcat (const std::string &list_path, std::vector<ListEntry> &entries,
 
 namespace {
 
+/* Waits up to @timeout for a @done message or an error on @pipeline's bus.
+ * On an error sets @error to @failed + the error's text, on a timeout to
+ * @timed_out, and returns false. */
+bool
+wait_on_bus (GstElement *pipeline, GstMessageType done, GstClockTime timeout,
+             const std::string &failed, const std::string &timed_out,
+             std::string &error)
+{
+  Ref<GstBus> bus (gst_element_get_bus (pipeline));
+  GstMessage *m = gst_bus_timed_pop_filtered (
+      bus.get (), timeout, GstMessageType (GST_MESSAGE_ERROR | done));
+  if (m == nullptr) {
+    error = timed_out;
+    return false;
+  }
+  const bool ok = GST_MESSAGE_TYPE (m) == done;
+  if (!ok) {
+    GError *e = nullptr;
+    gst_message_parse_error (m, &e, nullptr);
+    error = failed + e->message;
+    g_error_free (e);
+  }
+  gst_message_unref (m);
+  return ok;
+}
+
 /* Reads one file: filesrc ! parsebin, the first video and the first audio
  * stream into appsinks (bounded: the demuxer waits for us). */
 struct Reader {
@@ -171,21 +197,9 @@ struct Reader {
     gst_element_link (src, parse);
     g_signal_connect (parse, "pad-added", G_CALLBACK (pad_added), this);
     gst_element_set_state (pipeline.get (), GST_STATE_PLAYING);
-    Ref<GstBus> bus (gst_element_get_bus (pipeline.get ()));
-    GstMessage *m = gst_bus_timed_pop_filtered (
-        bus.get (), 60 * GST_SECOND,
-        GstMessageType (GST_MESSAGE_ERROR | GST_MESSAGE_ASYNC_DONE));
-    bool ok = m != nullptr && GST_MESSAGE_TYPE (m) == GST_MESSAGE_ASYNC_DONE;
-    if (m != nullptr && !ok) {
-      GError *e = nullptr;
-      gst_message_parse_error (m, &e, nullptr);
-      error = "cannot read '" + path + "': " + e->message;
-      g_error_free (e);
-    } else if (m == nullptr) {
-      error = "cannot read '" + path + "': timed out";
-    }
-    if (m != nullptr)
-      gst_message_unref (m);
+    bool ok = wait_on_bus (pipeline.get (), GST_MESSAGE_ASYNC_DONE,
+                           60 * GST_SECOND, "cannot read '" + path + "': ",
+                           "cannot read '" + path + "': timed out", error);
     if (ok && video == nullptr && audio == nullptr) {
       error = "'" + path + "' has no audio or video stream";
       ok = false;
@@ -478,21 +492,10 @@ merge_list (const std::string &list_path, const std::string &out,
   for (GstElement *src : {w.video, w.audio})
     if (src != nullptr)
       gst_app_src_end_of_stream (GST_APP_SRC (src));
-  Ref<GstBus> bus (gst_element_get_bus (w.pipeline.get ()));
-  GstMessage *m = gst_bus_timed_pop_filtered (
-      bus.get (), 120 * GST_SECOND,
-      GstMessageType (GST_MESSAGE_ERROR | GST_MESSAGE_EOS));
-  bool ok = m != nullptr && GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS;
-  if (m != nullptr && !ok) {
-    GError *e = nullptr;
-    gst_message_parse_error (m, &e, nullptr);
-    error = "writing '" + out + "' failed: " + e->message;
-    g_error_free (e);
-  } else if (m == nullptr) {
-    error = "writing '" + out + "' did not finish within 120 s";
-  }
-  if (m != nullptr)
-    gst_message_unref (m);
+  bool ok =
+      wait_on_bus (w.pipeline.get (), GST_MESSAGE_EOS, 120 * GST_SECOND,
+                   "writing '" + out + "' failed: ",
+                   "writing '" + out + "' did not finish within 120 s", error);
   gst_element_set_state (w.pipeline.get (), GST_STATE_NULL);
   if (ok && g_rename ((out + ".part").c_str (), out.c_str ()) != 0) {
     error = "cannot rename '" + out + ".part' to '" + out +
