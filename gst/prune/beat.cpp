@@ -66,6 +66,28 @@ constexpr double kLockSeconds = 0.2, kUnlockSeconds = 2.0;
 constexpr double kTempoConfHi = 0.3, kTempoConfLo = 0.1;
 constexpr double kContrastHi = 4.0, kContrastLo = 2.0;
 constexpr double kContrastSharp = 10.0;
+/* Onsets that stand out of the flux (music) rather than ripple on it
+ * (stationary noise): the RMS of the onset strength over the mean flux,
+ * both over ~2 s. White, pink and brown noise stay below 1.1; each of 31
+ * rendered pieces passes 1.3 within its first 1.2 s. Such onsets may lock
+ * on a weaker periodicity. */
+constexpr double kPeakySeconds = 2.0;
+constexpr double kPeaky = 1.3;
+constexpr double kContrastPeaky = 3.0;
+/* Swing: of two phases of the comb, the beat is the one followed by the
+ * long interval (long-short: a swung or dotted eighth lies 2/3 or 3/4 of
+ * the way to the next beat, and is often louder than the beat). The
+ * second peak must be at least kSwingPeer of the first (above the mean),
+ * at least kSwingApart of a period from it, clearly off the half period,
+ * and the mirror position empty (straight sixteenths fill both sides). */
+constexpr double kSwingPeer = 0.25;
+constexpr double kSwingApart = 0.2;
+constexpr double kSwingOffHalf = 0.1;
+constexpr double kSwingMirror = 0.5;
+/* ... and the beat so chosen must carry an onset (above the mean onset
+ * strength) in at least this share of the comb's periods: a beat comes
+ * back period after period, a chance cluster of busy onsets does not */
+constexpr double kSwingEvery = 0.5;
 constexpr double kMinHistory = 1.0;   /* seconds of active audio to lock */
 constexpr double kTimeOffset = 0.010; /* onset-time calibration, s */
 constexpr int kPending = 64;
@@ -158,6 +180,9 @@ struct BeatTracker::Impl {
   std::vector<float> logmag, prev_logmag;
   double flux_mean = 0.0;
   double flux_mean_gain = 1.0 - std::exp (-1.0 / (kOnsetMeanSeconds * kFps));
+  /* peakiness: running means of onset^2, flux and of 1 (for the start) */
+  double pk_o2 = 0.0, pk_flux = 0.0, pk_w = 0.0;
+  double pk_gain = 1.0 - std::exp (-1.0 / (kPeakySeconds * kFps));
   double silent_forget = std::exp (-1.0 / (60.0 * kFps));
 
   /* onset strength history */
@@ -247,6 +272,12 @@ struct BeatTracker::Impl {
   void emit_held (double due, std::vector<BeatInfo> &out);
   void report (double b, bool predicted, std::vector<BeatInfo> &out);
   double refine (double b) const;
+  int swing_phase (int best_p, int np, double mean) const;
+  double periods_with_onset (int p, double level) const;
+  bool peaky () const
+  {
+    return pk_flux > 1e-12 && std::sqrt (pk_o2 * pk_w) >= kPeaky * pk_flux;
+  }
   bool in_gap () const { return silent_run > silent_run_max + 0.03; }
   double confidence () const
   {
@@ -356,6 +387,7 @@ BeatTracker::Impl::clear ()
   std::fill (logmag.begin (), logmag.end (), 0.0f);
   std::fill (prev_logmag.begin (), prev_logmag.end (), 0.0f);
   flux_mean = 0.0;
+  pk_o2 = pk_flux = pk_w = 0.0;
   std::fill (onset.begin (), onset.end (), 0.0f);
   std::fill (gapf.begin (), gapf.end (), 0);
   n = -1;
@@ -524,6 +556,9 @@ BeatTracker::Impl::analyse_frame (std::vector<BeatInfo> &out)
   const bool gap = silent && in_gap ();
   gapf[(size_t)(n & (int64_t)(hist - 1))] = gap;
   if (!gap) {
+    pk_o2 += pk_gain * (o * o - pk_o2);
+    pk_flux += pk_gain * (flux - pk_flux);
+    pk_w += pk_gain * (1.0 - pk_w);
     active_seconds += 1.0 / kFps;
     /* autocorrelation with exponential forgetting */
     /* frames before the first are zeros in the history: one loop over
@@ -797,13 +832,14 @@ BeatTracker::Impl::update_phase ()
     return; /* nothing to go by: keep the phase */
   }
   contrast = best / mean;
-  double pf = best_p;
+  const int beat_p = swing_phase (best_p, np, mean);
+  double pf = beat_p;
   {
-    const double y0 = comb[(best_p + np - 1) % np], y1 = comb[best_p],
-                 y2 = comb[(best_p + 1) % np];
+    const double y0 = comb[(beat_p + np - 1) % np], y1 = comb[beat_p],
+                 y2 = comb[(beat_p + 1) % np];
     const double den = y0 - 2.0 * y1 + y2;
     if (den < 0.0)
-      pf = best_p + std::clamp (0.5 * (y0 - y2) / den, -0.5, 0.5);
+      pf = beat_p + std::clamp (0.5 * (y0 - y2) / den, -0.5, 0.5);
   }
   double cand = (double)n - pf + tau;
   if (!have_phase) {
@@ -823,7 +859,8 @@ BeatTracker::Impl::update_phase ()
   if (ph < 0.0)
     ph += tau;
   const int pi = std::clamp ((int)std::lround (ph), 0, np - 1);
-  if (best > kJumpWin * comb[pi]) {
+  /* a swing decision is no contest of comb values */
+  if (beat_p != best_p || best > kJumpWin * comb[pi]) {
     if (++jump_count >= tau) {
       b_next += e;
       jump_count = 0;
@@ -831,6 +868,65 @@ BeatTracker::Impl::update_phase ()
   } else {
     jump_count = 0;
   }
+}
+
+int
+BeatTracker::Impl::swing_phase (int best_p, int np, double mean) const
+{
+  /* comb[p] sums the onsets p frames before the newest one (and whole
+   * periods before that): phase p lies at time n - p */
+  int p2 = -1;
+  double v2 = -1.0;
+  for (int p = 0; p < np; p++) {
+    const int d = std::min ((p - best_p + np) % np, (best_p - p + np) % np);
+    if (d < kSwingApart * np)
+      continue;
+    const double v = comb[p];
+    if (v >= comb[(p + np - 1) % np] && v >= comb[(p + 1) % np] && v > v2) {
+      v2 = v;
+      p2 = p;
+    }
+  }
+  if (p2 < 0 || v2 - mean < kSwingPeer * (comb[best_p] - mean))
+    return best_p;
+  /* time from the strongest phase to the second, in periods */
+  const int ahead = (best_p - p2 + np) % np;
+  const double d = (double)ahead / np;
+  if (d > 0.5 - kSwingOffHalf)
+    return best_p; /* a long interval follows the strongest: the beat */
+  /* the same interval before the strongest phase */
+  const int mirror = (best_p + ahead) % np;
+  double mv = 0.0;
+  for (int j = -1; j <= 1; j++)
+    mv = std::max (mv, (double)comb[(mirror + j + np) % np]);
+  if (mv - mean >= kSwingMirror * (v2 - mean))
+    return best_p;
+  /* the comb's mean over its weights: the mean onset strength */
+  const int K = std::max (2, (int)std::ceil (kCombSeconds * kFps / tau));
+  const double wk = std::exp (-tau / kFps / kCombDecay);
+  const double wsum = (1.0 - std::pow (wk, K)) / (1.0 - wk);
+  return periods_with_onset (p2, mean / wsum) >= kSwingEvery ? p2 : best_p;
+}
+
+double
+BeatTracker::Impl::periods_with_onset (int p, double level) const
+{
+  /* share of the comb's periods with an onset above @level at phase @p
+   * (within a frame) */
+  const int K = std::max (2, (int)std::ceil (kCombSeconds * kFps / tau));
+  const double oldest = (double)n - (double)hist + 3.0;
+  int seen = 0, hits = 0;
+  for (int k = 0; k < K; k++) {
+    const double f = (double)n - p - k * tau;
+    if (f - 1.0 < std::max (0.0, oldest))
+      break;
+    const float v =
+        std::max ({onset_at (f - 1.0), onset_at (f),
+                   f + 1.0 <= (double)n ? onset_at (f + 1.0) : 0.0f});
+    seen++;
+    hits += v > level;
+  }
+  return seen > 0 ? (double)hits / seen : 0.0;
 }
 
 void
@@ -841,8 +937,10 @@ BeatTracker::Impl::update_lock (bool gap)
   /* a clear periodicity with a clear phase, or a weaker periodicity with
    * a very clear phase (varied drums: kick and snare alternate, so the
    * beat lag is only a part of the zero lag) */
-  const bool clear = (tempo_conf >= kTempoConfHi && contrast >= kContrastHi) ||
-                     (tempo_conf >= kTempoConfLo && contrast >= kContrastSharp);
+  const bool clear =
+      (tempo_conf >= kTempoConfHi && contrast >= kContrastHi) ||
+      (tempo_conf >= kTempoConfLo && contrast >= kContrastSharp) ||
+      (peaky () && tempo_conf >= kTempoConfLo && contrast >= kContrastPeaky);
   const bool good = tau > 0.0 && tempo_agree && clear &&
                     active_seconds >= std::max (kMinHistory, 2.5 * tau / kFps);
   const bool bad =

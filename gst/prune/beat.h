@@ -64,11 +64,20 @@
  *    predicted next beat follows the best phase smoothly while it stays
  *    within 20 % of a period; a phase further away must win by 15 % for
  *    a whole beat before the tracker jumps to it. Phase contrast is the
- *    best comb value over the mean.
+ *    best comb value over the mean. Swing: when the comb has a second
+ *    peak (at least a quarter of the first, above the mean) that follows
+ *    the strongest phase by less than 0.4 period, with nothing at the
+ *    same distance before it, and that carries an onset in at least half
+ *    of the comb's periods, the beat is that second peak: the beat is the
+ *    phase a long interval follows (a swung or dotted eighth, often
+ *    louder than the beat, lies 2/3 or 3/4 of the way to the next one).
  * 5. Lock: "searching" until, for 0.2 s running, the tempo winner agrees
  *    with the tempo followed (within 4 %) and either the tempo confidence
  *    is >= 0.3 with a phase contrast >= 4, or the confidence is >= 0.1
- *    with a contrast >= 10 (drums whose kick and snare alternate), after
+ *    with a contrast >= 10 (drums whose kick and snare alternate), or the
+ *    confidence is >= 0.1 with a contrast >= 3 while the onsets stand out
+ *    of the flux as no stationary noise does (RMS onset strength over mean
+ *    flux >= 1.3 over ~2 s; white, pink and brown noise stay below 1.1), after
  *    at least 1 s and 2.5 periods of audio; "locked" until the confidence
  *    stays below 0.1 or the contrast below 2 for 2 s; then "lost" (tempo
  *    and phase are kept, so a return of the same music locks again at

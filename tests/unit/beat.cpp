@@ -7,10 +7,12 @@
  * version 2.1 of the License, or (at your option) any later version.
  *
  * Unit tests of gst/prune/beat.h on generated click tracks: tempi from 60
- * to 200 BPM, drum patterns (straight and swung eighths), a tempo step, silence
- * gaps, white noise, DC, clipping, NaN/Inf samples, sample rates from 8 to 96
- * kHz, 1/2/6 channels, and no allocation per block (counted by a replaced
- * operator new).
+ * to 200 BPM, drum patterns (straight and swung eighths), louder swung or
+ * dotted eighths than beats, accented straight sixteenths, a pulse among
+ * random onsets, a tempo step, silence gaps, white, pink and brown noise,
+ * DC, clipping, NaN/Inf samples, sample rates from 8 to 96 kHz, 1/2/6
+ * channels, and no allocation per block (counted by a replaced operator
+ * new).
  */
 /* before gstcheck.h, whose fail() macro breaks <memory> */
 #include <gst/prune/beat.h>
@@ -270,9 +272,11 @@ GST_END_TEST;
 
 GST_START_TEST (test_noise_and_silence_give_no_beats)
 {
-  /* a minute of white noise at two levels and of brown noise (integrated
-   * white noise: slow random swells): never locked, no beat */
-  for (int kind = 0; kind < 3; kind++) {
+  /* a minute of white noise at two levels, of brown noise (integrated
+   * white noise: slow random swells) and of pink noise (white noise
+   * through three one-pole low-passes, -3 dB per octave): never locked,
+   * no beat */
+  for (int kind = 0; kind < 4; kind++) {
     Track tr;
     tr.seconds = 60.0;
     tr.rate = kind == 1 ? 22050 : 44100;
@@ -283,6 +287,14 @@ GST_START_TEST (test_noise_and_silence_give_no_beats)
       for (float &v : x) {
         acc = 0.999 * acc + v;
         v = (float)(acc * 0.05);
+      }
+    } else if (kind == 3) {
+      double b0 = 0.0, b1 = 0.0, b2 = 0.0;
+      for (float &v : x) {
+        b0 = 0.99765 * b0 + v * 0.0990460;
+        b1 = 0.96300 * b1 + v * 0.2965164;
+        b2 = 0.57000 * b2 + v * 1.0526913;
+        v = (float)((b0 + b1 + b2 + v * 0.1848) * 0.3);
       }
     }
     const Run r = run (x, tr.rate);
@@ -487,6 +499,80 @@ GST_START_TEST (test_drum_patterns)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_busy_pulse_locks_early)
+{
+  /* clicks at 120 BPM among as many again clicks at random times (six a
+   * second): the pulse is weak against the whole (tempo confidence
+   * between 0.1 and 0.3) but the onsets stand out of the flux as no noise
+   * does, so it locks within 3.7 s (with the confidence and contrast
+   * asked of noise-like onsets, after 4 s) and then holds the grid */
+  Track tr;
+  tr.seconds = 20.0;
+  tr.clicks = grid (0.3, 120.0, tr.seconds);
+  const std::vector<double> beats = tr.clicks;
+  for (uint32_t k = 0; k < 6 * 20; k++)
+    tr.clicks.push_back (mix (k * 7919u + 120u) / 4294967296.0 * tr.seconds);
+  const Run r = run (tr.render (), tr.rate);
+  fail_unless (r.first_lock > 0.0 && r.first_lock < 3.7, "locked at %.2f s",
+               r.first_lock);
+  fail_unless (std::fabs (r.status.bpm / 120.0 - 1.0) <= 0.002, "tempo %.3f",
+               r.status.bpm);
+  check_beats (r, beats, 8.0, tr.seconds, 0.030, 0.9);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_swing_long_side_is_the_beat)
+{
+  /* soft clicks on the beat, louder ones on the swung eighth (2/3 of the
+   * way to the next beat) or on the dotted eighth (3/4): the beat is the
+   * click a long interval follows, not the louder one */
+  for (double at : {2.0 / 3.0, 0.75}) {
+    for (double bpm : {100.0, 130.0}) {
+      const double T = 60.0 / bpm;
+      Track soft, loud;
+      soft.seconds = loud.seconds = 20.0;
+      soft.click_level = 0.25;
+      loud.click_level = 0.5;
+      soft.clicks = grid (0.3, bpm, soft.seconds);
+      loud.clicks = grid (0.3 + at * T, bpm, loud.seconds);
+      std::vector<float> x = soft.render ();
+      const std::vector<float> y = loud.render ();
+      for (size_t i = 0; i < x.size (); i++)
+        x[i] += y[i];
+      const Run r = run (x, soft.rate);
+      fail_unless (r.status.state == LockState::Locked,
+                   "%g at %.2f: not locked", bpm, at);
+      fail_unless (std::fabs (r.status.bpm / bpm - 1.0) <= 0.002,
+                   "%g at %.2f: tempo %.3f", bpm, at, r.status.bpm);
+      check_beats (r, soft.clicks, 8.0, soft.seconds, 0.030, 0.9);
+    }
+  }
+  /* straight sixteenths, the beat accented and the second sixteenth a
+   * little louder than the fourth: both sides of the beat carry onsets,
+   * so this is no swing and the beat stays on the accent */
+  {
+    const double bpm = 110.0, T = 60.0 / bpm;
+    std::vector<float> x;
+    for (int k = 0; k < 4; k++) {
+      Track tr;
+      tr.seconds = 20.0;
+      tr.click_level = k == 0 ? 0.6 : k == 1 ? 0.3 : 0.25;
+      tr.clicks = grid (0.3 + k * T / 4, bpm, tr.seconds);
+      const std::vector<float> y = tr.render ();
+      if (x.empty ())
+        x = y;
+      else
+        for (size_t i = 0; i < x.size (); i++)
+          x[i] += y[i];
+    }
+    const Run r = run (x, 44100);
+    fail_unless (std::fabs (r.status.bpm / bpm - 1.0) <= 0.002, "tempo %.3f",
+                 r.status.bpm);
+    check_beats (r, grid (0.3, bpm, 20.0), 8.0, 20.0, 0.030, 0.9);
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST (test_tempo_range_and_prior)
 {
   /* loud quarter notes at 100 BPM with quieter eighths between them */
@@ -544,6 +630,8 @@ beat_suite (void)
   tcase_add_test (tc, test_no_allocation_per_block);
   tcase_add_test (tc, test_reset);
   tcase_add_test (tc, test_tempo_range_and_prior);
+  tcase_add_test (tc, test_swing_long_side_is_the_beat);
+  tcase_add_test (tc, test_busy_pulse_locks_early);
   return s;
 }
 
