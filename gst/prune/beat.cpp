@@ -614,6 +614,12 @@ BeatTracker::Impl::estimate (const std::vector<float> &ac, double decay,
   double best = 0.0;
   int best_l = 0;
   const int l_hi = std::min (l_max, (jmax - 1) / 2);
+  /* no tempo before the centre of the prior can be scored: the faster
+   * tempi, scorable first, would win the first second by default (a
+   * tempo chosen is not left before another wins clearly) */
+  if (l_hi <
+      std::min (l_max, (int)std::ceil (60.0 * kFps / settings.preferred_bpm)))
+    return est;
   std::fill (ts.begin (), ts.end (), 0.0);
   for (int l = l_min; l <= l_hi; l++) {
     double s = 0.0;

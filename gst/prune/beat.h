@@ -47,6 +47,9 @@
  *    per second) and a log-Gaussian prior around `preferred_bpm` (std
  *    `prior_octaves` octaves). The winning period is refined to a
  *    fraction of a frame from the peak at its highest multiple in range.
+ *    No tempo is chosen before the period of `preferred_bpm` can be
+ *    scored (after about 1.5 s at 120 BPM): the faster tempi, scorable
+ *    first, would otherwise win the first second by default.
  *    A new tempo replaces the current one only when it scores 10 % above
  *    it for 0.35 s running (hysteresis), unless it lies within 4 % (drift,
  *    followed at once). Tempo confidence is the winner's autocorrelation

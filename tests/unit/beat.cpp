@@ -573,6 +573,32 @@ GST_START_TEST (test_swing_long_side_is_the_beat)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_no_early_double_tempo)
+{
+  /* loud quarter notes with quieter eighths between them, from the first
+   * second: the first beats are quarter notes already (the eighths, whose
+   * period can be scored first, used to be announced for a second) */
+  for (double bpm : {100.0, 110.0, 120.0, 130.0}) {
+    Track eighths, quarters;
+    eighths.seconds = quarters.seconds = 10.0;
+    eighths.clicks = grid (0.3, 2 * bpm, eighths.seconds);
+    quarters.clicks = grid (0.3, bpm, quarters.seconds);
+    quarters.click_level = 1.0;
+    std::vector<float> x = eighths.render ();
+    const std::vector<float> y = quarters.render ();
+    for (size_t i = 0; i < x.size (); i++)
+      x[i] = 0.5f * (x[i] + y[i]);
+    const Run r = run (x, eighths.rate);
+    fail_unless (r.first_lock > 0.0 && r.first_lock < 3.0, "locked at %.2f s",
+                 r.first_lock);
+    check_beats (r, quarters.clicks, 0.0, quarters.seconds, 0.030, 0.6);
+    for (const auto &b : r.beats)
+      fail_unless (std::fabs (b.bpm / bpm - 1.0) <= 0.04,
+                   "%g BPM: beat at %.2f s at %.1f BPM", bpm, b.time, b.bpm);
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST (test_tempo_range_and_prior)
 {
   /* loud quarter notes at 100 BPM with quieter eighths between them */
@@ -632,6 +658,7 @@ beat_suite (void)
   tcase_add_test (tc, test_tempo_range_and_prior);
   tcase_add_test (tc, test_swing_long_side_is_the_beat);
   tcase_add_test (tc, test_busy_pulse_locks_early);
+  tcase_add_test (tc, test_no_early_double_tempo);
   return s;
 }
 
