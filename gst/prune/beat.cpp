@@ -56,12 +56,12 @@ constexpr double kUnbias = 1.0;
  * beats are clearly stronger (accents), while a faster level that only
  * fills in weak subdivisions still loses through the prior. */
 constexpr double kRateExp = 0.5;
-constexpr double kOwnPeak = 0.3;     /* own lag against the comb mean */
-constexpr double kCombSeconds = 6.0; /* phase comb span */
-constexpr double kCombDecay = 2.5;   /* seconds, recency of the comb */
-constexpr double kFollow = 0.2;      /* of a period: phase followed smoothly */
-constexpr double kFollowGain = 0.15; /* per frame */
-constexpr double kJumpWin = 1.15;    /* a far phase must win by this much */
+constexpr double kOwnPeak = 0.3;      /* own lag against the comb mean */
+constexpr double kCombSeconds = 12.0; /* phase comb span */
+constexpr double kCombDecay = 6.0;    /* seconds, recency of the comb */
+constexpr double kFollow = 0.2;       /* of a period: phase followed smoothly */
+constexpr double kFollowGain = 0.15;  /* per frame */
+constexpr double kJumpWin = 1.15;     /* a far phase must win by this much */
 constexpr double kLockSeconds = 0.2, kUnlockSeconds = 2.0;
 constexpr double kTempoConfHi = 0.3, kTempoConfLo = 0.1;
 constexpr double kContrastHi = 4.0, kContrastLo = 2.0;

@@ -62,8 +62,10 @@
  *    memory (a click track's 120 -> 140 BPM step is on the new grid from
  *    the 4th beat after it).
  * 4. Phase: at every frame a comb of the current period is laid over the
- *    last 6 s of onset strength (recent beats weigh more) for every phase;
- *    the best phase gives the last beat and so the next one. The
+ *    last 12 s of onset strength (weights fall by 1/e every 6 s) for
+ *    every phase; the best phase gives the last beat and so the next one
+ *    (a long memory: a phase that only a few bars favour does not take
+ *    over). The
  *    predicted next beat follows the best phase smoothly while it stays
  *    within 20 % of a period; a phase further away must win by 15 % for
  *    a whole beat before the tracker jumps to it. Phase contrast is the
