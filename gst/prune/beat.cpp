@@ -274,6 +274,12 @@ struct BeatTracker::Impl {
   double refine (double b) const;
   int swing_phase (int best_p, int np, double mean) const;
   double periods_with_onset (int p, double level) const;
+  /* periods in the phase comb, and the weight of each against the next */
+  int comb_periods () const
+  {
+    return std::max (2, (int)std::ceil (kCombSeconds * kFps / tau));
+  }
+  double comb_weight () const { return std::exp (-tau / kFps / kCombDecay); }
   bool peaky () const
   {
     return pk_flux > 1e-12 && std::sqrt (pk_o2 * pk_w) >= kPeaky * pk_flux;
@@ -789,8 +795,8 @@ BeatTracker::Impl::update_phase ()
   if (tau <= 0.0)
     return;
   const int np = std::max (1, (int)std::floor (tau));
-  const int K = std::max (2, (int)std::ceil (kCombSeconds * kFps / tau));
-  const double wk = std::exp (-tau / kFps / kCombDecay);
+  const int K = comb_periods ();
+  const double wk = comb_weight ();
   std::fill (comb.begin (), comb.begin () + ((np + 3) & ~3), 0.0f);
   const int64_t oldest = std::max<int64_t> (0, n - (int64_t)hist + 2);
   double w = 1.0;
@@ -908,8 +914,8 @@ BeatTracker::Impl::swing_phase (int best_p, int np, double mean) const
   if (mv - mean >= kSwingMirror * (v2 - mean))
     return best_p;
   /* the comb's mean over its weights: the mean onset strength */
-  const int K = std::max (2, (int)std::ceil (kCombSeconds * kFps / tau));
-  const double wk = std::exp (-tau / kFps / kCombDecay);
+  const int K = comb_periods ();
+  const double wk = comb_weight ();
   const double wsum = (1.0 - std::pow (wk, K)) / (1.0 - wk);
   return periods_with_onset (p2, mean / wsum) >= kSwingEvery ? p2 : best_p;
 }
@@ -919,7 +925,7 @@ BeatTracker::Impl::periods_with_onset (int p, double level) const
 {
   /* share of the comb's periods with an onset above @level at phase @p
    * (within a frame) */
-  const int K = std::max (2, (int)std::ceil (kCombSeconds * kFps / tau));
+  const int K = comb_periods ();
   const double oldest = (double)n - (double)hist + 3.0;
   int seen = 0, hits = 0;
   for (int k = 0; k < K; k++) {
