@@ -193,6 +193,7 @@ struct BeatTracker::Impl {
 
   /* tempo */
   int l_min = 0, l_max = 0, acf_max = 0;
+  int l_prior = 0;            /* lag of the prior's centre */
   std::vector<float> acf;     /* running autocorrelation */
   std::vector<double> acn;    /* unbiased */
   std::vector<double> tscore; /* tempo score per lag */
@@ -272,14 +273,13 @@ struct BeatTracker::Impl {
   void emit_held (double due, std::vector<BeatInfo> &out);
   void report (double b, bool predicted, std::vector<BeatInfo> &out);
   double refine (double b) const;
-  int swing_phase (int best_p, int np, double mean) const;
+  int swing_phase (int best_p, int np, double mean, double level) const;
   double periods_with_onset (int p, double level) const;
-  /* periods in the phase comb, and the weight of each against the next */
+  /* periods in the phase comb */
   int comb_periods () const
   {
     return std::max (2, (int)std::ceil (kCombSeconds * kFps / tau));
   }
-  double comb_weight () const { return std::exp (-tau / kFps / kCombDecay); }
   bool peaky () const
   {
     return pk_flux > 1e-12 && std::sqrt (pk_o2 * pk_w) >= kPeaky * pk_flux;
@@ -346,6 +346,8 @@ BeatTracker::Impl::allocate ()
 
   l_min = std::max (2, (int)std::floor (60.0 / settings.max_bpm * kFps));
   l_max = (int)std::ceil (60.0 / settings.min_bpm * kFps);
+  l_prior =
+      std::min (l_max, (int)std::ceil (60.0 * kFps / settings.preferred_bpm));
   acf_max = kMultiples * l_max + kMultiples;
   acf.assign ((acf_max + 4) & ~3, 0.0f);
   acf_fast.assign (acf.size (), 0.0f);
@@ -623,8 +625,7 @@ BeatTracker::Impl::estimate (const std::vector<float> &ac, double decay,
   /* no tempo before the centre of the prior can be scored: the faster
    * tempi, scorable first, would win the first second by default (a
    * tempo chosen is not left before another wins clearly) */
-  if (l_hi <
-      std::min (l_max, (int)std::ceil (60.0 * kFps / settings.preferred_bpm)))
+  if (l_hi < l_prior)
     return est;
   std::fill (ts.begin (), ts.end (), 0.0);
   for (int l = l_min; l <= l_hi; l++) {
@@ -796,10 +797,10 @@ BeatTracker::Impl::update_phase ()
     return;
   const int np = std::max (1, (int)std::floor (tau));
   const int K = comb_periods ();
-  const double wk = comb_weight ();
+  const double wk = std::exp (-tau / kFps / kCombDecay);
   std::fill (comb.begin (), comb.begin () + ((np + 3) & ~3), 0.0f);
   const int64_t oldest = std::max<int64_t> (0, n - (int64_t)hist + 2);
-  double w = 1.0;
+  double w = 1.0, wsum = 0.0;
   for (int k = 0; k < K; k++, w *= wk) {
     /* positions n - p - k tau, p = 0..np-1: a fixed fraction */
     const double pos0 = (double)n - k * tau;
@@ -807,6 +808,7 @@ BeatTracker::Impl::update_phase ()
     const float fr = (float)(pos0 - i0), wf = (float)w;
     if (i0 < oldest)
       break;
+    wsum += w;
     /* p = 0 may interpolate towards the frame after n (not there yet) */
     int p = 0;
     if (i0 >= n) {
@@ -844,7 +846,8 @@ BeatTracker::Impl::update_phase ()
     return; /* nothing to go by: keep the phase */
   }
   contrast = best / mean;
-  const int beat_p = swing_phase (best_p, np, mean);
+  /* the comb's mean over the weights summed: the mean onset strength */
+  const int beat_p = swing_phase (best_p, np, mean, mean / wsum);
   double pf = beat_p;
   {
     const double y0 = comb[(beat_p + np - 1) % np], y1 = comb[beat_p],
@@ -883,7 +886,8 @@ BeatTracker::Impl::update_phase ()
 }
 
 int
-BeatTracker::Impl::swing_phase (int best_p, int np, double mean) const
+BeatTracker::Impl::swing_phase (int best_p, int np, double mean,
+                                double level) const
 {
   /* comb[p] sums the onsets p frames before the newest one (and whole
    * periods before that): phase p lies at time n - p */
@@ -913,11 +917,7 @@ BeatTracker::Impl::swing_phase (int best_p, int np, double mean) const
     mv = std::max (mv, (double)comb[(mirror + j + np) % np]);
   if (mv - mean >= kSwingMirror * (v2 - mean))
     return best_p;
-  /* the comb's mean over its weights: the mean onset strength */
-  const int K = comb_periods ();
-  const double wk = comb_weight ();
-  const double wsum = (1.0 - std::pow (wk, K)) / (1.0 - wk);
-  return periods_with_onset (p2, mean / wsum) >= kSwingEvery ? p2 : best_p;
+  return periods_with_onset (p2, level) >= kSwingEvery ? p2 : best_p;
 }
 
 double
@@ -933,8 +933,7 @@ BeatTracker::Impl::periods_with_onset (int p, double level) const
     if (f - 1.0 < std::max (0.0, oldest))
       break;
     const float v =
-        std::max ({onset_at (f - 1.0), onset_at (f),
-                   f + 1.0 <= (double)n ? onset_at (f + 1.0) : 0.0f});
+        std::max ({onset_at (f - 1.0), onset_at (f), onset_at (f + 1.0)});
     seen++;
     hits += v > level;
   }
