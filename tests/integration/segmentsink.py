@@ -548,17 +548,22 @@ def scenario_gate(ctx):
 
 # ---------------------------------------------------------------- (b) audio
 
-def av_run(ctx, d, max_time, mux, ext):
-    desc = ("videotestsrc is-live=false num-buffers=250 ! "
-            "video/x-raw,format=I420,width=320,height=240,framerate=25/1 ! "
-            "x264enc key-int-max=25 speed-preset=ultrafast ! h264parse ! "
+def av_run(ctx, d, max_time, mux, ext, frames=250, fps=25, size=(320, 240),
+           venc="x264enc key-int-max=25 speed-preset=ultrafast ! h264parse",
+           aenc="{aac} ! aacparse", pattern="smpte", timeout=120):
+    """@frames of video and as long a 440 Hz tone (20 ms buffers at 48 kHz)
+    through @venc and @aenc ({aac}: the AAC encoder found) into segmentsink
+    in @d; the result of run_pipeline()."""
+    desc = (f"videotestsrc num-buffers={frames} pattern={pattern} ! "
+            f"video/x-raw,format=I420,width={size[0]},height={size[1]},"
+            f"framerate={fps}/1 ! {venc} ! "
             f"segmentsink name=sink max-size-time={max_time} muxer-factory={mux} "
-            "audiotestsrc num-buffers=500 samplesperbuffer=960 wave=sine freq=440 ! "
-            "audio/x-raw,rate=48000,channels=2 ! "
-            f"{ctx['aac']} ! aacparse ! sink.audio_0")
+            f"audiotestsrc num-buffers={frames * 50 // fps} samplesperbuffer=960 "
+            "wave=sine freq=440 ! audio/x-raw,rate=48000,channels=2 ! "
+            f"{aenc.format(aac=ctx['aac'])} ! sink.audio_0")
     p, _ = make_sink_pipeline(desc, location=f"{d}/seg%03d.{ext}",
                               playlist_location=f"{d}/list.ffconcat")
-    return run_pipeline(p, timeout=120)
+    return run_pipeline(p, timeout=timeout)
 
 
 def av_case(ctx, mux, ext, resolution):
@@ -1275,16 +1280,9 @@ def scenario_codecs(ctx):
             continue
         d = os.path.join(ctx["tmp"], f"codecs-{n}")
         os.makedirs(d)
-        desc = ("videotestsrc num-buffers=50 pattern=ball ! "
-                "video/x-raw,format=I420,width=160,height=120,framerate=10/1 ! "
-                f"{venc} ! segmentsink name=sink max-size-time=2000000000 "
-                f"muxer-factory={mux} "
-                "audiotestsrc num-buffers=250 samplesperbuffer=960 ! "
-                "audio/x-raw,rate=48000,channels=2 ! "
-                f"{aenc.format(aac=ctx['aac'])} ! sink.audio_0")
-        p, _ = make_sink_pipeline(desc, location=f"{d}/seg%03d.{ext}",
-                                  playlist_location=f"{d}/list.ffconcat")
-        res = run_pipeline(p, timeout=180)
+        res = av_run(ctx, d, 2 * SEC, mux, ext, frames=50, fps=10,
+                     size=(160, 120), venc=venc, aenc=aenc, pattern="ball",
+                     timeout=180)
         expect_eos(res, label)
         listpath = os.path.join(d, "list.ffconcat")
         entries = check_list_files(listpath, 10, label)
