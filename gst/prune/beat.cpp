@@ -40,12 +40,20 @@ constexpr double kOnsetMeanSeconds = 0.5; /* running mean of the flux */
 constexpr double kAcfSeconds = 2.5;       /* tempo memory */
 constexpr double kAcfFastSeconds = 1.0;   /* short memory: tempo steps */
 constexpr double kFastMargin = 1.5;
-/* a step's tempo must win so */ /* a step's tempo must win so */
+/* a step's tempo must win so */
 constexpr double kFastSwitchSeconds = 0.25;
 constexpr int kTempoEvery = 4;          /* frames between tempo updates */
 constexpr int kMultiples = 4;           /* comb of the tempo score */
 constexpr double kSwitchSeconds = 0.35; /* a new tempo must win so long */
 constexpr double kDrift = 0.04;
+/* The metrical level belongs to the piece more than to a passage: while
+ * locked, a switch to a relative of the tempo followed (2, 1/2, 3/2, ...
+ * of it, within kRelTol) must also win in the tempo scores averaged over
+ * kLevelSeconds (each update's scores over its best, so loud passages
+ * weigh no more than quiet ones). A run of eighth notes then no longer
+ * doubles the tempo for as long as it lasts. */
+constexpr double kLevelSeconds = 20.0;
+constexpr double kRelTol = 0.1;
 constexpr double kSwitchMargin = 1.1; /* a new tempo must score this much */
 constexpr double kMinLagData = 0.5;   /* s of products before a lag counts */
 constexpr double kUnbias = 1.0;
@@ -213,6 +221,7 @@ struct BeatTracker::Impl {
   double cand_tau = 0.0;
   int cand_count = 0;
   int tempo_tick = 0;
+  std::vector<double> tscore_level; /* tempo scores over kLevelSeconds */
 
   /* phase */
   std::vector<float> comb;
@@ -279,6 +288,16 @@ struct BeatTracker::Impl {
   int comb_periods () const
   {
     return std::max (2, (int)std::ceil (kCombSeconds * kFps / tau));
+  }
+  /* @a is 2, 1/2, 3/2, 2/3, 3, 1/3, 4/3 or 3/4 times @b, within @tol */
+  static bool metrical_relative (double a, double b, double tol)
+  {
+    static constexpr double kRel[] = {2.0, 0.5,       1.5,       2.0 / 3.0,
+                                      3.0, 1.0 / 3.0, 4.0 / 3.0, 0.75};
+    for (double r : kRel)
+      if (std::fabs (a / (b * r) - 1.0) <= tol)
+        return true;
+    return false;
   }
   bool peaky () const
   {
@@ -358,6 +377,7 @@ BeatTracker::Impl::allocate ()
   acf_decay = std::exp (-1.0 / (kAcfSeconds * kFps));
   prior.assign (l_max + 1, 0.0);
   rate_w.assign (l_max + 1, 0.0);
+  tscore_level.assign (l_max + 1, 0.0);
   for (int l = l_min; l <= l_max; l++) {
     const double bpm = 60.0 * kFps / l;
     const double o =
@@ -412,6 +432,7 @@ BeatTracker::Impl::clear ()
   cand_tau = 0.0;
   cand_count = 0;
   tempo_tick = 0;
+  std::fill (tscore_level.begin (), tscore_level.end (), 0.0);
   b_next = 0.0;
   have_phase = false;
   contrast = 0.0;
@@ -714,6 +735,11 @@ BeatTracker::Impl::update_tempo ()
   tempo_conf = e.conf;
   const double c = e.period, best = e.best;
   const int l_hi = e.l_hi;
+  {
+    const double a = std::exp (-kTempoEvery / (kLevelSeconds * kFps));
+    for (int l = l_min; l <= l_max; l++)
+      tscore_level[l] = a * tscore_level[l] + (1.0 - a) * tscore[l] / best;
+  }
   if (tau > 0.0 && state == LockState::Locked && (++fast_tick & 1) == 0 &&
       fast_switch ())
     return;
@@ -747,6 +773,11 @@ BeatTracker::Impl::update_tempo ()
     cand_count = 1;
   }
   if (cand_count * kTempoEvery >= kSwitchSeconds * kFps) {
+    if (state == LockState::Locked &&
+        metrical_relative (cand_tau, tau, kRelTol) &&
+        score_near (tscore_level, l_max, cand_tau) <
+            score_near (tscore_level, l_max, tau))
+      return; /* a passage's level, not the piece's: keep counting */
     tau = cand_tau;
     cand_count = 0;
   }
@@ -763,13 +794,9 @@ BeatTracker::Impl::fast_switch ()
   /* metrical relatives of the tempo followed (half, double, 2/3, ...)
    * are left to the long memory: in music they come and go with the
    * rhythm of a passage */
-  bool relative = false;
-  if (f.valid && f.best_l > 0) {
-    static constexpr double kRel[] = {1.0, 2.0,       0.5,       1.5, 2.0 / 3.0,
-                                      3.0, 1.0 / 3.0, 4.0 / 3.0, 0.75};
-    for (double r : kRel)
-      relative = relative || std::fabs (f.period / (tau * r) - 1.0) <= kDrift;
-  }
+  const bool relative = f.valid && f.best_l > 0 &&
+                        (std::fabs (f.period / tau - 1.0) <= kDrift ||
+                         metrical_relative (f.period, tau, kDrift));
   if (!f.valid || f.best_l == 0 || f.conf < kTempoConfHi || relative ||
       f.best < kFastMargin * score_near (tscore_fast, f.l_hi, tau)) {
     fast_count = 0;

@@ -60,7 +60,11 @@
  *    3/4 of it, within 4 %) and scores 1.5 times the tempo followed for
  *    0.25 s running, it becomes the tempo at once and replaces the long
  *    memory (a click track's 120 -> 140 BPM step is on the new grid from
- *    the 4th beat after it).
+ *    the 4th beat after it). While locked, a switch to a metrical
+ *    relative (within 10 %) must also win in the tempo scores averaged
+ *    over 20 s (each update's scores over its best): the level belongs
+ *    to the piece, and a busy passage of eighth notes no longer doubles
+ *    the tempo for as long as it lasts.
  * 4. Phase: at every frame a comb of the current period is laid over the
  *    last 12 s of onset strength (weights fall by 1/e every 6 s) for
  *    every phase; the best phase gives the last beat and so the next one

@@ -599,6 +599,35 @@ GST_START_TEST (test_no_early_double_tempo)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_passage_keeps_level)
+{
+  /* 25 s of loud quarter notes over soft eighths, then 8 s of even
+   * eighths (a busy passage: alone, its tempo is the eighth note), then
+   * the quarters again: the tracker stays on the quarter note (it used
+   * to double the tempo for the passage) */
+  for (double bpm : {95.0, 110.0}) {
+    const double from = 25.0, until = 33.0;
+    Track eighths, quarters;
+    eighths.seconds = quarters.seconds = 43.0;
+    eighths.clicks = grid (0.3, 2 * bpm, eighths.seconds);
+    for (double t : grid (0.3, bpm, quarters.seconds))
+      if (t < from || t >= until)
+        quarters.clicks.push_back (t);
+    quarters.click_level = 1.0;
+    std::vector<float> x = eighths.render ();
+    const std::vector<float> y = quarters.render ();
+    for (size_t i = 0; i < x.size (); i++)
+      x[i] = 0.5f * (x[i] + y[i]);
+    const Run r = run (x, eighths.rate);
+    for (const auto &b : r.beats)
+      fail_unless (b.time < 10.0 || std::fabs (b.bpm / bpm - 1.0) <= 0.04,
+                   "%g BPM: beat at %.2f s at %.1f BPM", bpm, b.time, b.bpm);
+    check_beats (r, grid (0.3, bpm, quarters.seconds), 10.0, quarters.seconds,
+                 0.030, 0.9);
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST (test_tempo_range_and_prior)
 {
   /* loud quarter notes at 100 BPM with quieter eighths between them */
@@ -655,6 +684,7 @@ beat_suite (void)
   tcase_add_test (tc, test_lookahead);
   tcase_add_test (tc, test_no_allocation_per_block);
   tcase_add_test (tc, test_reset);
+  tcase_add_test (tc, test_passage_keeps_level);
   tcase_add_test (tc, test_tempo_range_and_prior);
   tcase_add_test (tc, test_swing_long_side_is_the_beat);
   tcase_add_test (tc, test_busy_pulse_locks_early);
