@@ -99,8 +99,8 @@ constexpr double kSwingEvery = 0.5;
 constexpr double kMinHistory = 1.0;   /* seconds of active audio to lock */
 constexpr double kTimeOffset = 0.010; /* onset-time calibration, s */
 constexpr int kPending = 64;
-constexpr size_t kMonoChunk = 256; /* input frames mixed at a time */
-constexpr double kWait = 0.05;     /* for the onset of a beat in silence */
+constexpr size_t kChunk = 256; /* input frames cleaned at a time */
+constexpr double kWait = 0.05; /* for the onset of a beat in silence */
 constexpr double kConfirm = 0.05;
 /* onset detector delay */             /* beats held for the lookahead */
 constexpr double kRefineSeconds = 1.5; /* comb decay around held beats */
@@ -179,7 +179,6 @@ struct BeatTracker::Impl {
   double silent_run = 0.0;     /* seconds of consecutive silent samples */
   double silent_run_max = 0.0; /* longest recent silent run (decays) */
   std::vector<float> window, frame;
-  std::vector<float> mono;  /* one chunk of input mixed to mono */
   std::vector<float> clean; /* the same chunk, non-finite samples zeroed */
   std::vector<GstFFTF32Complex> spectrum;
   GstFFTF32 *fft = nullptr;
@@ -251,7 +250,7 @@ struct BeatTracker::Impl {
   void clamp_settings ();
   void allocate ();
   void clear ();
-  void push_mono (const float *x, size_t m, std::vector<BeatInfo> &out);
+  void push_frames (const float *x, size_t m, std::vector<BeatInfo> &out);
   void decimated (std::vector<BeatInfo> &out);
   void analysis_sample (double y, std::vector<BeatInfo> &out);
   void analyse_frame (std::vector<BeatInfo> &out);
@@ -346,8 +345,7 @@ BeatTracker::Impl::allocate ()
   for (int i = 0; i < kN; i++)
     window[i] = (float)(0.5 - 0.5 * std::cos (2.0 * M_PI * (i + 0.5) / kN));
   frame.assign (kN, 0.0f);
-  mono.assign (kMonoChunk, 0.0f);
-  clean.assign (kMonoChunk * channels, 0.0f);
+  clean.assign (kChunk * channels, 0.0f);
   k_lo = (int)std::ceil (kLoHz * kN / kFa);
   k_hi = (int)std::floor (kHiHz * kN / kFa);
   g_assert (k_hi + 1 <= k_lo - 1 + kLogBins);
@@ -446,16 +444,24 @@ BeatTracker::Impl::clear ()
 }
 
 inline void
-BeatTracker::Impl::push_mono (const float *x, size_t m,
-                              std::vector<BeatInfo> &out)
+BeatTracker::Impl::push_frames (const float *x, size_t m,
+                                std::vector<BeatInfo> &out)
 {
+  /* box-car over every channel at once: the mix to mono and the
+   * decimation are one sum of the dec frames (dec * channels values,
+   * contiguous) of each group */
   size_t i = 0;
   while (i < m) {
-    /* box-car: sum up to the end of the current group of dec samples */
     const size_t take = std::min<size_t> (m - i, (size_t)(dec - acc_n));
-    float sum = 0.0f;
-    for (size_t k = 0; k < take; k++)
-      sum += x[i + k];
+    const float *v = x + i * channels;
+    const size_t nv = take * channels;
+    size_t k = 0;
+    v4sf s4 = splat (0.0f);
+    for (; k + 4 <= nv; k += 4)
+      s4 += load (v + k);
+    float sum = (s4[0] + s4[1]) + (s4[2] + s4[3]);
+    for (; k < nv; k++)
+      sum += v[k];
     acc += sum;
     acc_n += (int)take;
     i += take;
@@ -467,7 +473,7 @@ BeatTracker::Impl::push_mono (const float *x, size_t m,
 void
 BeatTracker::Impl::decimated (std::vector<BeatInfo> &out)
 {
-  const double y = acc / dec;
+  const double y = acc / ((double)dec * channels);
   acc = 0.0;
   acc_n = 0;
   /* decimated sample j sits at input position j*dec + (dec-1)/2 */
@@ -628,10 +634,17 @@ BeatTracker::Impl::estimate (const std::vector<float> &ac, double decay,
     return est;
   const int jmax = (int)jmax64;
   {
-    /* decay^(updates - l), from l = jmax down by one factor per lag */
+    /* decay^(updates - l), from l = jmax down by one factor per lag;
+     * once below 1e-7 at every lag (after about 16 memories) there is
+     * nothing left to unbias */
     double dp = std::pow (decay, (double)(acf_updates - jmax));
-    for (int l = jmax; l >= 0; l--, dp *= decay)
-      acn[l] = ac[l] / (1.0 - kUnbias * dp);
+    if (dp < 1e-7) {
+      for (int l = jmax; l >= 0; l--)
+        acn[l] = ac[l];
+    } else {
+      for (int l = jmax; l >= 0; l--, dp *= decay)
+        acn[l] = ac[l] / (1.0 - kUnbias * dp);
+    }
   }
   double base = 0.0;
   for (int l = l_min; l <= jmax; l++)
@@ -1139,10 +1152,8 @@ BeatTracker::process (const float *interleaved, size_t frames,
   if (!p.configured || !interleaved)
     return;
   const int ch = p.channels;
-  const float inv = 1.0f / ch;
-  float *mono = p.mono.data ();
   float *clean = p.clean.data ();
-  const size_t chunk = kMonoChunk;
+  const size_t chunk = kChunk;
   for (size_t i0 = 0; i0 < frames; i0 += chunk) {
     const size_t m = std::min (chunk, frames - i0);
     const size_t ns = m * ch;
@@ -1163,22 +1174,7 @@ BeatTracker::process (const float *interleaved, size_t frames,
       clean[k] = nf ? 0.0f : s[k];
     }
     p.nonfinite += (uint64_t)bad4[0] + bad4[1] + bad4[2] + bad4[3];
-    if (ch == 1) {
-      p.push_mono (clean, m, out);
-      continue;
-    }
-    if (ch == 2) {
-      for (size_t i = 0; i < m; i++)
-        mono[i] = (clean[2 * i] + clean[2 * i + 1]) * 0.5f;
-    } else {
-      for (size_t i = 0; i < m; i++) {
-        float x = 0.0f;
-        for (int c = 0; c < ch; c++)
-          x += clean[i * ch + c];
-        mono[i] = x * inv;
-      }
-    }
-    p.push_mono (mono, m, out);
+    p.push_frames (clean, m, out);
   }
 }
 
