@@ -114,6 +114,17 @@ grid (double first, double bpm, double until)
   return t;
 }
 
+/* @a and @b rendered and mixed, with gains @ga and @gb */
+std::vector<float>
+mixed (const Track &a, const Track &b, float ga = 0.5f, float gb = 0.5f)
+{
+  std::vector<float> x = a.render ();
+  const std::vector<float> y = b.render ();
+  for (size_t i = 0; i < x.size () && i < y.size (); i++)
+    x[i] = ga * x[i] + gb * y[i];
+  return x;
+}
+
 struct Run {
   std::vector<BeatInfo> beats;
   BeatStatus status;
@@ -535,11 +546,7 @@ GST_START_TEST (test_swing_long_side_is_the_beat)
       loud.click_level = 0.5;
       soft.clicks = grid (0.3, bpm, soft.seconds);
       loud.clicks = grid (0.3 + at * T, bpm, loud.seconds);
-      std::vector<float> x = soft.render ();
-      const std::vector<float> y = loud.render ();
-      for (size_t i = 0; i < x.size (); i++)
-        x[i] += y[i];
-      const Run r = run (x, soft.rate);
+      const Run r = run (mixed (soft, loud, 1.0f, 1.0f), soft.rate);
       fail_unless (r.status.state == LockState::Locked,
                    "%g at %.2f: not locked", bpm, at);
       fail_unless (std::fabs (r.status.bpm / bpm - 1.0) <= 0.002,
@@ -584,11 +591,7 @@ GST_START_TEST (test_no_early_double_tempo)
     eighths.clicks = grid (0.3, 2 * bpm, eighths.seconds);
     quarters.clicks = grid (0.3, bpm, quarters.seconds);
     quarters.click_level = 1.0;
-    std::vector<float> x = eighths.render ();
-    const std::vector<float> y = quarters.render ();
-    for (size_t i = 0; i < x.size (); i++)
-      x[i] = 0.5f * (x[i] + y[i]);
-    const Run r = run (x, eighths.rate);
+    const Run r = run (mixed (eighths, quarters), eighths.rate);
     fail_unless (r.first_lock > 0.0 && r.first_lock < 3.0, "locked at %.2f s",
                  r.first_lock);
     check_beats (r, quarters.clicks, 0.0, quarters.seconds, 0.030, 0.6);
@@ -614,11 +617,7 @@ GST_START_TEST (test_passage_keeps_level)
       if (t < from || t >= until)
         quarters.clicks.push_back (t);
     quarters.click_level = 1.0;
-    std::vector<float> x = eighths.render ();
-    const std::vector<float> y = quarters.render ();
-    for (size_t i = 0; i < x.size (); i++)
-      x[i] = 0.5f * (x[i] + y[i]);
-    const Run r = run (x, eighths.rate);
+    const Run r = run (mixed (eighths, quarters), eighths.rate);
     for (const auto &b : r.beats)
       fail_unless (b.time < 10.0 || std::fabs (b.bpm / bpm - 1.0) <= 0.04,
                    "%g BPM: beat at %.2f s at %.1f BPM", bpm, b.time, b.bpm);
@@ -634,16 +633,11 @@ GST_START_TEST (test_tempo_range_and_prior)
   Track tr;
   tr.seconds = 20.0;
   tr.clicks = grid (0.3, 200.0, tr.seconds);
-  std::vector<float> x = tr.render ();
-  {
-    Track loud;
-    loud.seconds = tr.seconds;
-    loud.click_level = 1.0;
-    loud.clicks = grid (0.3, 100.0, tr.seconds);
-    const std::vector<float> y = loud.render ();
-    for (size_t i = 0; i < x.size (); i++)
-      x[i] = 0.3f * x[i] + y[i] * 0.5f;
-  }
+  Track loud;
+  loud.seconds = tr.seconds;
+  loud.click_level = 1.0;
+  loud.clicks = grid (0.3, 100.0, tr.seconds);
+  const std::vector<float> x = mixed (tr, loud, 0.3f, 0.5f);
   /* default prior (120): the quarter note */
   Run r = run (x, tr.rate);
   fail_unless (std::fabs (r.status.bpm / 100.0 - 1.0) <= 0.01, "tempo %.3f",
