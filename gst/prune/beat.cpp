@@ -99,7 +99,6 @@ constexpr double kSwingEvery = 0.5;
 constexpr double kMinHistory = 1.0;   /* seconds of active audio to lock */
 constexpr double kTimeOffset = 0.010; /* onset-time calibration, s */
 constexpr int kPending = 64;
-constexpr size_t kChunk = 256; /* input frames cleaned at a time */
 constexpr double kWait = 0.05; /* for the onset of a beat in silence */
 constexpr double kConfirm = 0.05;
 /* onset detector delay */             /* beats held for the lookahead */
@@ -179,7 +178,6 @@ struct BeatTracker::Impl {
   double silent_run = 0.0;     /* seconds of consecutive silent samples */
   double silent_run_max = 0.0; /* longest recent silent run (decays) */
   std::vector<float> window, frame;
-  std::vector<float> clean; /* the same chunk, non-finite samples zeroed */
   std::vector<GstFFTF32Complex> spectrum;
   GstFFTF32 *fft = nullptr;
   int k_lo = 0, k_hi = 0;
@@ -221,6 +219,7 @@ struct BeatTracker::Impl {
   int cand_count = 0;
   int tempo_tick = 0;
   std::vector<double> tscore_level; /* tempo scores over kLevelSeconds */
+  double level_decay = 1.0;
 
   /* phase */
   std::vector<float> comb;
@@ -345,7 +344,6 @@ BeatTracker::Impl::allocate ()
   for (int i = 0; i < kN; i++)
     window[i] = (float)(0.5 - 0.5 * std::cos (2.0 * M_PI * (i + 0.5) / kN));
   frame.assign (kN, 0.0f);
-  clean.assign (kChunk * channels, 0.0f);
   k_lo = (int)std::ceil (kLoHz * kN / kFa);
   k_hi = (int)std::floor (kHiHz * kN / kFa);
   g_assert (k_hi + 1 <= k_lo - 1 + kLogBins);
@@ -376,6 +374,7 @@ BeatTracker::Impl::allocate ()
   prior.assign (l_max + 1, 0.0);
   rate_w.assign (l_max + 1, 0.0);
   tscore_level.assign (l_max + 1, 0.0);
+  level_decay = std::exp (-kTempoEvery / (kLevelSeconds * kFps));
   for (int l = l_min; l <= l_max; l++) {
     const double bpm = 60.0 * kFps / l;
     const double o =
@@ -449,7 +448,10 @@ BeatTracker::Impl::push_frames (const float *x, size_t m,
 {
   /* box-car over every channel at once: the mix to mono and the
    * decimation are one sum of the dec frames (dec * channels values,
-   * contiguous) of each group */
+   * contiguous) of each group; NaN and infinities (exponent all ones)
+   * count and add 0 */
+  const v4si expo = {0x7f800000, 0x7f800000, 0x7f800000, 0x7f800000};
+  v4si bad4 = {0, 0, 0, 0};
   size_t i = 0;
   while (i < m) {
     const size_t take = std::min<size_t> (m - i, (size_t)(dec - acc_n));
@@ -457,17 +459,25 @@ BeatTracker::Impl::push_frames (const float *x, size_t m,
     const size_t nv = take * channels;
     size_t k = 0;
     v4sf s4 = splat (0.0f);
-    for (; k + 4 <= nv; k += 4)
-      s4 += load (v + k);
+    for (; k + 4 <= nv; k += 4) {
+      const v4si b = (v4si)load (v + k);
+      const v4si nf = (b & expo) == expo; /* -1 where not finite */
+      bad4 -= nf;
+      s4 += (v4sf)(b & ~nf);
+    }
     float sum = (s4[0] + s4[1]) + (s4[2] + s4[3]);
-    for (; k < nv; k++)
-      sum += v[k];
+    for (; k < nv; k++) {
+      const bool nf = !std::isfinite (v[k]);
+      bad4[0] += nf;
+      sum += nf ? 0.0f : v[k];
+    }
     acc += sum;
     acc_n += (int)take;
     i += take;
     if (acc_n == dec)
       decimated (out);
   }
+  nonfinite += (uint64_t)bad4[0] + bad4[1] + bad4[2] + bad4[3];
 }
 
 void
@@ -748,11 +758,9 @@ BeatTracker::Impl::update_tempo ()
   tempo_conf = e.conf;
   const double c = e.period, best = e.best;
   const int l_hi = e.l_hi;
-  {
-    const double a = std::exp (-kTempoEvery / (kLevelSeconds * kFps));
-    for (int l = l_min; l <= l_max; l++)
-      tscore_level[l] = a * tscore_level[l] + (1.0 - a) * tscore[l] / best;
-  }
+  for (int l = l_min; l <= l_max; l++)
+    tscore_level[l] +=
+        (1.0 - level_decay) * (tscore[l] / best - tscore_level[l]);
   if (tau > 0.0 && state == LockState::Locked && (++fast_tick & 1) == 0 &&
       fast_switch ())
     return;
@@ -1151,31 +1159,7 @@ BeatTracker::process (const float *interleaved, size_t frames,
   Impl &p = *impl_;
   if (!p.configured || !interleaved)
     return;
-  const int ch = p.channels;
-  float *clean = p.clean.data ();
-  const size_t chunk = kChunk;
-  for (size_t i0 = 0; i0 < frames; i0 += chunk) {
-    const size_t m = std::min (chunk, frames - i0);
-    const size_t ns = m * ch;
-    const float *s = interleaved + i0 * ch;
-    /* NaN and infinities (exponent all ones) count and become 0 */
-    v4si bad4 = {0, 0, 0, 0};
-    const v4si expo = {0x7f800000, 0x7f800000, 0x7f800000, 0x7f800000};
-    size_t k = 0;
-    for (; k + 4 <= ns; k += 4) {
-      const v4si b = (v4si)load (s + k);
-      const v4si nf = (b & expo) == expo; /* -1 where not finite */
-      bad4 -= nf;
-      store (clean + k, (v4sf)(b & ~nf));
-    }
-    for (; k < ns; k++) {
-      const bool nf = !std::isfinite (s[k]);
-      bad4[0] += nf;
-      clean[k] = nf ? 0.0f : s[k];
-    }
-    p.nonfinite += (uint64_t)bad4[0] + bad4[1] + bad4[2] + bad4[3];
-    p.push_frames (clean, m, out);
-  }
+  p.push_frames (interleaved, frames, out);
 }
 
 void

@@ -18,10 +18,10 @@
  *
  * 1. Input: interleaved float samples, any channel count, any rate from
  *    8 to 192 kHz. NaN and infinite samples are replaced by 0 and counted;
- *    channels are averaged to mono, a block of 256 frames at a time. The
- *    mono signal is brought to a fixed analysis rate of 5512.5 Hz: a
- *    box-car average over floor(rate / 5512.5) input samples (anti-alias
- *    filter and decimation in one), then linear interpolation onto the
+ *    the signal is brought to mono at a fixed analysis rate of 5512.5 Hz:
+ *    a box-car average over floor(rate / 5512.5) input frames and every
+ *    channel (mix, anti-alias filter and decimation in one pass over the
+ *    interleaved samples), then linear interpolation onto the
  *    5512.5 Hz grid. Every later step works on that grid, so every input
  *    rate gives the same beats (within a few ms), and all periods are kept
  *    in seconds.
