@@ -86,9 +86,13 @@
  *    with a contrast >= 10 (drums whose kick and snare alternate), or the
  *    confidence is >= 0.1 with a contrast >= 3 while the onsets stand out
  *    of the flux as no stationary noise does (RMS onset strength over mean
- *    flux >= 1.3 over ~2 s; white, pink and brown noise stay below 1.1), after
- *    at least 1 s and 2.5 periods of audio; "locked" until the confidence
- *    stays below 0.1 or the contrast below 2 for 2 s; then "lost" (tempo
+ *    flux >= 1.3 over ~2 s; white, pink and brown noise stay below 1.1,
+ *    and then the contrast averaged over 2 s must be >= 4 too), after at
+ *    least 1 s and 2.5 periods of audio, and always with the contrast
+ *    averaged over 2 s at >= 3 (applause and speech, whose claps and
+ *    syllables line up for a few periods now and then, average about
+ *    2.5; music above 4); "locked" until the confidence stays below 0.1,
+ *    the contrast below 2 or its average below 3 for 2 s; then "lost" (tempo
  *    and phase are kept, so a return of the same music locks again at
  *    once). White, brown and pink noise never pass this (the winner of
  *    noise wanders, and its rare high confidences come with a flat
