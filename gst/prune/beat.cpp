@@ -86,7 +86,8 @@ constexpr double kContrastPeaky = 3.0;
  * followed; gaps left out). Impulsive sounds without a beat (applause,
  * speech) pass the thresholds above now and then, when claps or
  * syllables fall into line for a few periods, but their average contrast
- * stays near 2.5, where the music's stays above 4 (31 rendered pieces).
+ * stays near 2.5, where its median is above 4 on each of 31 rendered
+ * pieces.
  * The lock needs the average at kContrastAvgLock, or at
  * kContrastAvgPeaky on the weak (peaky) path, and an average below
  * kContrastAvgLock counts against the lock as a low contrast does. */
