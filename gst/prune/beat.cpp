@@ -100,7 +100,7 @@ constexpr double kContrastAvgPeaky = 4.0;
  * second peak must be at least kSwingPeer of the first (above the mean),
  * at least kSwingApart of a period from it, clearly off the half period,
  * and the mirror position empty (straight sixteenths fill both sides). */
-constexpr double kSwingPeer = 0.25;
+constexpr double kSwingPeer = 0.1;
 constexpr double kSwingApart = 0.2;
 constexpr double kSwingOffHalf = 0.1;
 constexpr double kSwingMirror = 0.5;

@@ -74,7 +74,7 @@
  *    within 20 % of a period; a phase further away must win by 15 % for
  *    a whole beat before the tracker jumps to it. Phase contrast is the
  *    best comb value over the mean. Swing: when the comb has a second
- *    peak (at least a quarter of the first, above the mean) that follows
+ *    peak (at least a tenth of the first, above the mean) that follows
  *    the strongest phase by less than 0.4 period, with nothing at the
  *    same distance before it, and that carries an onset in at least half
  *    of the comb's periods, the beat is that second peak: the beat is the
