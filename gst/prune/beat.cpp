@@ -64,6 +64,14 @@ constexpr double kUnbias = 1.0;
  * beats are clearly stronger (accents), while a faster level that only
  * fills in weak subdivisions still loses through the prior. */
 constexpr double kRateExp = 0.5;
+/* The bar decides between two levels 4:3 apart (the beat and the dotted
+ * eighth of 3+3+2 rhythms, whose period often autocorrelates more
+ * strongly than the beat's): four periods of the beat make a 4/4 bar,
+ * which the music repeats, where four dotted eighths make three beats.
+ * A level loses its score in the ratio of its four periods'
+ * autocorrelation to that of the level 4/3 slower, when that ratio is
+ * below 1/kBarWin. */
+constexpr double kBarWin = 1.5;
 constexpr double kOwnPeak = 0.3;      /* own lag against the comb mean */
 constexpr double kCombSeconds = 12.0; /* phase comb span */
 constexpr double kCombDecay = 6.0;    /* seconds, recency of the comb */
@@ -711,10 +719,21 @@ BeatTracker::Impl::estimate (const std::vector<float> &ac, double decay,
     for (int j = l - 1; j <= l + 1; j++)
       own = std::max (own, acn[j] - base);
     s *= std::min (1.0, own / (kOwnPeak * s + 1e-30));
-    s *= prior[l] * rate_w[l];
-    ts[l] = s;
-    if (s > best) {
-      best = s;
+    ts[l] = s * prior[l] * rate_w[l];
+  }
+  for (int l = l_min; l <= l_hi; l++) {
+    const int bar = 4 * l, bar43 = (int)std::lround (16.0 * l / 3.0);
+    if (ts[l] > 0.0 && bar43 + 3 <= jmax) {
+      double own_bar = 0.0, slower_bar = 0.0;
+      for (int j = bar - 2; j <= bar + 2; j++)
+        own_bar = std::max (own_bar, acn[j] - base);
+      for (int j = bar43 - 3; j <= bar43 + 3; j++)
+        slower_bar = std::max (slower_bar, acn[j] - base);
+      if (slower_bar > 0.0)
+        ts[l] *= std::min (1.0, kBarWin * own_bar / slower_bar);
+    }
+    if (ts[l] > best) {
+      best = ts[l];
       best_l = l;
     }
   }

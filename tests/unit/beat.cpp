@@ -191,35 +191,42 @@ check_beats (const Run &r, const std::vector<double> &ref, double from,
                expected);
 }
 
-/* A drum pattern in 4/4: kick (decaying 60 Hz) on beats 1 and 3, snare
- * (noise burst) on 2 and 4, a quieter hi-hat (high noise) on every
- * eighth; with @swing the off-beat eighths sit at 2/3 of the beat. */
+enum Drum { KICK, SNARE, HAT };
+
+/* adds one drum hit at @t s to @x: a kick is a decaying 60 Hz, a snare a
+ * noise burst, a hi-hat a quieter burst of high noise */
+void
+hit (std::vector<float> &x, int rate, double t, Drum kind)
+{
+  const size_t s0 = (size_t)std::llround (t * rate);
+  const double len = kind == KICK ? 0.12 : kind == SNARE ? 0.08 : 0.03;
+  for (size_t k = 0; k < (size_t)(len * rate) && s0 + k < x.size (); k++) {
+    const double tt = (double)k / rate;
+    const uint32_t i = (uint32_t)(s0 + k);
+    double v;
+    if (kind == KICK)
+      v = 0.6 * std::exp (-tt / 0.04) * std::sin (2 * M_PI * 60 * tt);
+    else if (kind == SNARE)
+      v = 0.3 * std::exp (-tt / 0.02) * noise (i * 3u);
+    else /* crude high-pass: difference of noise */
+      v = 0.08 * std::exp (-tt / 0.008) * (noise (i) - noise (i - 1));
+    x[s0 + k] += (float)v;
+  }
+}
+
+/* A drum pattern in 4/4: kick on beats 1 and 3, snare on 2 and 4, a
+ * hi-hat on every eighth; with @swing the off-beat eighths sit at 2/3 of
+ * the beat. */
 std::vector<float>
 drums (int rate, double seconds, double bpm, double first, bool swing)
 {
   std::vector<float> x ((size_t)(seconds * rate), 0.0f);
   const double T = 60.0 / bpm;
-  auto add = [&] (double t, int kind) {
-    const size_t s0 = (size_t)std::llround (t * rate);
-    const double len = kind == 0 ? 0.12 : kind == 1 ? 0.08 : 0.03;
-    for (size_t k = 0; k < (size_t)(len * rate) && s0 + k < x.size (); k++) {
-      const double tt = (double)k / rate;
-      const uint32_t i = (uint32_t)(s0 + k);
-      double v;
-      if (kind == 0)
-        v = 0.6 * std::exp (-tt / 0.04) * std::sin (2 * M_PI * 60 * tt);
-      else if (kind == 1)
-        v = 0.3 * std::exp (-tt / 0.02) * noise (i * 3u);
-      else /* crude high-pass: difference of noise */
-        v = 0.08 * std::exp (-tt / 0.008) * (noise (i) - noise (i - 1));
-      x[s0 + k] += (float)v;
-    }
-  };
   int beat = 0;
   for (double t = first; t < seconds; t += T, beat++) {
-    add (t, beat % 2 == 0 ? 0 : 1);
-    add (t, 2);
-    add (t + (swing ? 2.0 / 3.0 : 0.5) * T, 2);
+    hit (x, rate, t, beat % 2 == 0 ? KICK : SNARE);
+    hit (x, rate, t, HAT);
+    hit (x, rate, t + (swing ? 2.0 / 3.0 : 0.5) * T, HAT);
   }
   return x;
 }
@@ -240,6 +247,36 @@ GST_START_TEST (test_click_tempi)
     check_beats (r, tr.clicks, 6.0, tr.seconds, 0.020, 0.95);
     for (const auto &b : r.beats)
       fail_unless (b.confidence >= 0.0 && b.confidence <= 1.0);
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST (test_dotted_rhythm_level)
+{
+  /* kicks a dotted eighth apart (3+3+3+3+4 sixteenths) under a hi-hat on
+   * the beat, at times a snare on 2 and 4: the dotted eighth's period
+   * autocorrelates more strongly than the beat's, but four beats make the
+   * bar that repeats (before the bar decided, 4/3 of each tempo won) */
+  for (const auto &[bpm, snare] :
+       {std::pair{90.0, false}, std::pair{100.0, false},
+        std::pair{120.0, true}}) {
+    const double T = 60.0 / bpm, S = T / 4, seconds = 40.0;
+    std::vector<float> x ((size_t)(seconds * 44100), 0.0f);
+    std::vector<double> beats;
+    for (double bar = 0.3; bar + 4 * T < seconds; bar += 4 * T) {
+      for (int k : {0, 3, 6, 9, 12})
+        hit (x, 44100, bar + k * S, KICK);
+      for (int k = 0; k < 4; k++) {
+        hit (x, 44100, bar + k * T, HAT);
+        if (snare && k % 2 == 1)
+          hit (x, 44100, bar + k * T, SNARE);
+        beats.push_back (bar + k * T);
+      }
+    }
+    const Run r = run (x, 44100);
+    fail_unless (std::fabs (r.status.bpm / bpm - 1.0) <= 0.005,
+                 "%g BPM: tempo %.2f", bpm, r.status.bpm);
+    check_beats (r, beats, 15.0, seconds - 1.0, 0.025, 0.9);
   }
 }
 GST_END_TEST;
@@ -751,6 +788,7 @@ beat_suite (void)
   TCase *tc = tcase_create ("general");
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_click_tempi);
+  tcase_add_test (tc, test_dotted_rhythm_level);
   tcase_add_test (tc, test_tempo_step);
   tcase_add_test (tc, test_drum_patterns);
   tcase_add_test (tc, test_silence_gap_keeps_phase);
