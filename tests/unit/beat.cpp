@@ -281,6 +281,39 @@ GST_START_TEST (test_dotted_rhythm_level)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_fill_keeps_tempo)
+{
+  /* 120 BPM drums with a 2 s fill of kicks and snares one to four 32nds
+   * apart at random (a break with no steady period): the short memory
+   * finds a weak periodicity in it, which is no tempo step to follow
+   * (with a confidence bound of 0.3, seeds 0 and 4 put beats 240 ms off
+   * the grid after the fill) */
+  const double T = 0.5, fill0 = 12.0, fill1 = 14.0, seconds = 30.0;
+  for (uint32_t seed = 0; seed < 6; seed++) {
+    std::vector<float> x ((size_t)(seconds * 44100), 0.0f);
+    std::vector<double> beats;
+    int k = 0;
+    for (double t = 0.3; t < seconds - 0.2; t += T, k++) {
+      if (t < fill0 || t >= fill1) {
+        hit (x, 44100, t, k % 2 == 0 ? KICK : SNARE);
+        hit (x, 44100, t, HAT);
+        hit (x, 44100, t + T / 2, HAT);
+      }
+      beats.push_back (t);
+    }
+    uint32_t i = seed * 1000;
+    for (double t = fill0; t < fill1; i++) {
+      const uint32_t r = mix (i);
+      hit (x, 44100, t, (r & 1) ? SNARE : KICK);
+      t += T / 8 * (1 + (r >> 1) % 4); /* one to four 32nds */
+    }
+    const Run r = run (x, 44100);
+    /* from four beats after the fill, every beat on the grid */
+    check_beats (r, beats, fill1 + 2.0, seconds - 0.5, 0.020, 0.95);
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST (test_tempo_step)
 {
   /* up and down; on the new grid from the 4th beat after the change */
@@ -789,6 +822,7 @@ beat_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_click_tempi);
   tcase_add_test (tc, test_dotted_rhythm_level);
+  tcase_add_test (tc, test_fill_keeps_tempo);
   tcase_add_test (tc, test_tempo_step);
   tcase_add_test (tc, test_drum_patterns);
   tcase_add_test (tc, test_silence_gap_keeps_phase);
