@@ -45,7 +45,11 @@
  *    first four multiples, cut when its own lag is weak against that mean
  *    (a subdivision between clicks), times (bpm/preferred)^0.5 (evidence
  *    per second) and a log-Gaussian prior around `preferred_bpm` (std
- *    `prior_octaves` octaves). The winning period is refined to a
+ *    `prior_octaves` octaves). Of two periods 4:3 apart (the beat and
+ *    the dotted eighth of 3+3+2 rhythms), one whose four periods
+ *    autocorrelate less than 1/1.5 of the other's four loses its score in
+ *    that ratio: four beats make the bar the music repeats, four dotted
+ *    eighths make three beats. The winning period is refined to a
  *    fraction of a frame from the peak at its highest multiple in range.
  *    No tempo is chosen before the period of `preferred_bpm` can be
  *    scored (after about 1.5 s at 120 BPM): the faster tempi, scorable
@@ -55,7 +59,7 @@
  *    followed at once). Tempo confidence is the winner's autocorrelation
  *    above the baseline, over the zero-lag value. Tempo steps: while
  *    locked, a second autocorrelation with a 1 s memory is scored the
- *    same way; when its winner (confidence >= 0.3) is no metrical
+ *    same way; when its winner (confidence >= 0.6) is no metrical
  *    relative of the tempo followed (not 2, 1/2, 3/2, 2/3, 3, 1/3, 4/3 or
  *    3/4 of it, within 4 %) and scores 1.5 times the tempo followed for
  *    0.25 s running, it becomes the tempo at once and replaces the long
