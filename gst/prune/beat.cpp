@@ -40,8 +40,9 @@ constexpr double kOnsetMeanSeconds = 0.5; /* running mean of the flux */
 constexpr double kAcfSeconds = 2.5;       /* tempo memory */
 constexpr double kAcfFastSeconds = 1.0;   /* short memory: tempo steps */
 constexpr double kFastMargin = 1.5;
-/* ... with a clear periodicity of its own: a step between two steady
- * click patterns gives the short memory a confidence of 0.7 or more.
+/* A tempo step also needs a clear periodicity in the short memory
+ * (its winner's confidence): a step between two steady click patterns
+ * gives 0.7 or more.
  * Of 24 fast switches logged on 31 pieces at a bound of 0.3, 23 left a
  * right tempo or went to a wrong one, 22 of them below 0.6 (fills and
  * breaks); the one right step (0.38) the long memory also takes. */
@@ -703,6 +704,14 @@ BeatTracker::Impl::estimate (const std::vector<float> &ac, double decay,
    * tempo chosen is not left before another wins clearly) */
   if (l_hi < l_prior)
     return est;
+  /* the autocorrelation's highest value above the baseline within @h
+   * lags of @c */
+  auto peak_near = [&] (int c, int h) {
+    double v = 0.0;
+    for (int j = c - h; j <= c + h; j++)
+      v = std::max (v, acn[j] - base);
+    return v;
+  };
   std::fill (ts.begin (), ts.end (), 0.0);
   for (int l = l_min; l <= l_hi; l++) {
     double s = 0.0;
@@ -711,32 +720,23 @@ BeatTracker::Impl::estimate (const std::vector<float> &ac, double decay,
       const int h = m / 2;
       if (m * l + h > jmax)
         break;
-      double mx = 0.0;
-      for (int j = m * l - h; j <= m * l + h; j++)
-        mx = std::max (mx, acn[j] - base);
-      s += mx;
+      s += peak_near (m * l, h);
       cnt++;
     }
     s /= cnt;
     /* the beat itself must carry a pulse: a level whose own lag is weak
      * against its multiples (a subdivision between clicks) does not get
      * the credit of the slower level's peaks */
-    double own = 0.0;
-    for (int j = l - 1; j <= l + 1; j++)
-      own = std::max (own, acn[j] - base);
-    s *= std::min (1.0, own / (kOwnPeak * s + 1e-30));
+    s *= std::min (1.0, peak_near (l, 1) / (kOwnPeak * s + 1e-30));
     ts[l] = s * prior[l] * rate_w[l];
   }
   for (int l = l_min; l <= l_hi; l++) {
-    const int bar = 4 * l, bar43 = (int)std::lround (16.0 * l / 3.0);
+    /* four periods of this level against four of the level 4/3 slower */
+    const int bar43 = (int)std::lround (16.0 * l / 3.0);
     if (ts[l] > 0.0 && bar43 + 3 <= jmax) {
-      double own_bar = 0.0, slower_bar = 0.0;
-      for (int j = bar - 2; j <= bar + 2; j++)
-        own_bar = std::max (own_bar, acn[j] - base);
-      for (int j = bar43 - 3; j <= bar43 + 3; j++)
-        slower_bar = std::max (slower_bar, acn[j] - base);
+      const double slower_bar = peak_near (bar43, 3);
       if (slower_bar > 0.0)
-        ts[l] *= std::min (1.0, kBarWin * own_bar / slower_bar);
+        ts[l] *= std::min (1.0, kBarWin * peak_near (4 * l, 2) / slower_bar);
     }
     if (ts[l] > best) {
       best = ts[l];
@@ -765,9 +765,7 @@ BeatTracker::Impl::estimate (const std::vector<float> &ac, double decay,
   double c = frac / m;
   if (std::fabs (c / best_l - 1.0) > 0.1)
     c = best_l;
-  double peak1 = 0.0;
-  for (int j = best_l - 1; j <= best_l + 1; j++)
-    peak1 = std::max (peak1, acn[j] - base);
+  const double peak1 = peak_near (best_l, 1);
   est.valid = true;
   est.best_l = best_l;
   est.l_hi = l_hi;
