@@ -20,7 +20,7 @@ namespace prune {
 
 namespace {
 
-constexpr int kHistory = 8;        /* analysis pictures kept */
+constexpr int kHistory = 16;       /* analysis pictures kept */
 constexpr int kRowsPerCell = 1;    /* rows read per downscale cell */
 constexpr int kOnsets = 5;         /* onsets that prove a period */
 constexpr int kCoincide = 3;       /* onsets on ticks that join a clock */
@@ -28,7 +28,10 @@ constexpr int kMaxBurstFrames = 3; /* a tick is at most this long */
 constexpr GstClockTime kMaxBurst = 300 * GST_MSECOND;
 constexpr double kFloorRiseSeconds = 30.0;
 constexpr double kFloorFallSeconds = 2.0;
-constexpr double kMaxShift = 1.0;    /* analysis pixels per comparison */
+constexpr double kMaxShift = 1.0; /* analysis pixels per comparison */
+/* the span of the second comparison: at high frame rates a slow walker
+ * moves too little from one frame to the next */
+constexpr GstClockTime kSpan = 200 * GST_MSECOND;
 constexpr float kMinGradient = 4.0f; /* levels per pixel: a textured block */
 
 /* Per-block memory of the clock finder. */
@@ -66,6 +69,36 @@ struct Fit {
   }
 };
 
+/* One comparison of the newest picture with an older one (the previous
+ * picture, or the one kSpan earlier). Each learns its own noise floors and
+ * usual median: a difference over a longer span carries more of the slow
+ * changes. */
+struct Diff {
+  std::vector<uint32_t> sad;
+  std::vector<float> mad, floor;
+  bool floors_valid = false;
+  double usual_median = -1.0;
+  /* the frame-wide median is taken over every median_stride-th block (the
+   * span's comparison: a pulse or a shift changes every block alike) */
+  int median_stride = 1;
+  bool pulse = false; /* this frame: a frame-wide pulse compensated */
+  double raise = 0.0; /* this frame: every threshold raised by so much */
+
+  void assign (int nb)
+  {
+    sad.assign (nb, 0);
+    mad.assign (nb, 0.0f);
+    floor.assign (nb, 0.0f);
+    forget ();
+  }
+  void forget ()
+  {
+    floors_valid = false;
+    usual_median = -1.0;
+    std::fill (floor.begin (), floor.end (), 0.0f);
+  }
+};
+
 } // namespace
 
 struct MotionDetector::Impl {
@@ -84,8 +117,8 @@ struct MotionDetector::Impl {
 
   /* per block */
   std::vector<uint16_t> npix;
-  std::vector<uint32_t> sad1, sum_cur, sum_ref;
-  std::vector<float> mad1, floor;
+  Diff d1, d2; /* against the previous picture, and kSpan earlier */
+  std::vector<uint32_t> sum_cur, sum_ref;
   std::vector<float> gx, gy; /* mean |horizontal|, |vertical| gradient */
   std::vector<uint32_t> gtmp;
   std::vector<uint8_t> changed1, was_changed, user_mask;
@@ -93,10 +126,7 @@ struct MotionDetector::Impl {
   std::vector<uint8_t> ignore;
   std::vector<BlockClock> clock;
   std::vector<float> scratch;
-  bool floors_valid = false;
 
-  /* frame-wide */
-  double usual_median = -1.0;
   GstClockTime last_duration = 40 * GST_MSECOND;
 
   /* user mask source, re-applied on configure */
@@ -111,9 +141,14 @@ struct MotionDetector::Impl {
   Fit fit (const uint32_t *sc, const uint32_t *sr);
   void compare (const uint8_t *cur, const uint8_t *ref, uint32_t *out,
                 Fit *fit_out);
-  double median_active (const float *values);
+  double median_active (const float *values, int stride = 1);
   void gradients (const uint8_t *cur);
   void remove_shift (float *mad);
+  void measure (Diff &d, const uint8_t *cur, const uint8_t *ref,
+                bool *have_gradients, Fit *fit_out);
+  int span_slot (GstClockTime t) const;
+  double structural_mad (const uint8_t *cur, const uint8_t *ref, int b,
+                         const Fit &f) const;
   void clock_finder (GstClockTime t, GstClockTime dur, bool pulse);
 };
 
@@ -159,9 +194,8 @@ MotionDetector::Impl::forget ()
 {
   head = -1;
   count = 0;
-  floors_valid = false;
-  usual_median = -1.0;
-  std::fill (floor.begin (), floor.end (), 0.0f);
+  d1.forget ();
+  d2.forget ();
   std::fill (clock.begin (), clock.end (), BlockClock ());
   std::fill (was_changed.begin (), was_changed.end (), 0);
   ignore = user_mask;
@@ -313,10 +347,10 @@ MotionDetector::Impl::remove_shift (float *mad)
 }
 
 double
-MotionDetector::Impl::median_active (const float *values)
+MotionDetector::Impl::median_active (const float *values, int stride)
 {
   int m = 0;
-  for (int b = 0; b < nb; b++)
+  for (int b = 0; b < nb; b += stride)
     if (!ignore[b])
       scratch[m++] = values[b];
   if (m == 0)
@@ -324,6 +358,96 @@ MotionDetector::Impl::median_active (const float *values)
   std::nth_element (scratch.begin (), scratch.begin () + m / 2,
                     scratch.begin () + m);
   return scratch[m / 2];
+}
+
+/* Compares @cur with @ref into @d: block differences with a global
+ * shift taken out when the frame-wide difference rises, and this frame's
+ * pulse allowance. */
+void
+MotionDetector::Impl::measure (Diff &d, const uint8_t *cur, const uint8_t *ref,
+                               bool *have_gradients, Fit *fit_out)
+{
+  compare (cur, ref, d.sad.data (), fit_out);
+  for (int b = 0; b < nb; b++)
+    d.mad[b] = static_cast<float> (d.sad[b]) / npix[b];
+  double median = median_active (d.mad.data (), d.median_stride);
+  if (d.usual_median < 0)
+    d.usual_median = median;
+  /* a frame-wide rise may be a small shift of the whole picture */
+  if (median > d.usual_median + 0.2) {
+    if (!*have_gradients)
+      gradients (cur);
+    *have_gradients = true;
+    remove_shift (d.mad.data ());
+    median = median_active (d.mad.data (), d.median_stride);
+  }
+  if (!d.floors_valid) {
+    for (int b = 0; b < nb; b++)
+      d.floor[b] = std::min (d.mad[b], static_cast<float> (settings.threshold));
+    d.floors_valid = true;
+  }
+  /* frame-wide pulse: the median block difference jumps, but stays below
+   * the threshold (larger jumps are real change and are left alone) */
+  d.pulse = median > d.usual_median + 0.3 && median < settings.threshold;
+  d.raise = d.pulse ? 1.5 * (median - d.usual_median) : 0.0;
+  if (!d.pulse) {
+    const double secs = static_cast<double> (last_duration) / GST_SECOND;
+    d.usual_median +=
+        std::min (0.5, secs / kFloorFallSeconds) * (median - d.usual_median);
+  }
+}
+
+/* Mean absolute difference of block @b of @cur against @ref (corrected by
+ * the global fit @f) after a gain and offset fitted to this block alone
+ * (gain within [0.8, 1.25]): what a local light change cannot explain. */
+double
+MotionDetector::Impl::structural_mad (const uint8_t *cur, const uint8_t *ref,
+                                      int b, const Fit &f) const
+{
+  const int x0 = (b % bw) * kBlock, y0 = (b / bw) * kBlock;
+  const int x1 = std::min (aw, x0 + kBlock), y1 = std::min (ah, y0 + kBlock);
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (int y = y0; y < y1; y++)
+    for (int x = x0; x < x1; x++) {
+      const double r = f.gain * ref[y * aw + x] + f.offset;
+      const double c = cur[y * aw + x];
+      sx += r;
+      sy += c;
+      sxx += r * r;
+      sxy += r * c;
+    }
+  const double n = npix[b];
+  const double mx = sx / n, my = sy / n, vx = sxx / n - mx * mx;
+  const double g =
+      vx > 4.0 ? std::clamp ((sxy / n - mx * my) / vx, 0.8, 1.25) : 1.0;
+  const double o = my - g * mx;
+  double sad = 0.0;
+  for (int y = y0; y < y1; y++)
+    for (int x = x0; x < x1; x++)
+      sad += std::fabs (cur[y * aw + x] -
+                        (g * (f.gain * ref[y * aw + x] + f.offset) + o));
+  return sad / n;
+}
+
+/* The slot of the newest picture at least 0.9 kSpan older than the one
+ * at @t, two or more pictures back (the oldest kept if none is that old);
+ * -1 when the previous picture is that old already (low frame rates). */
+int
+MotionDetector::Impl::span_slot (GstClockTime t) const
+{
+  const GstClockTime want = kSpan / 10 * 9;
+  auto age = [&] (int slot) {
+    return t > times[slot] ? t - times[slot] : GstClockTime (0);
+  };
+  if (count < 3 || age ((head + kHistory - 1) % kHistory) >= want)
+    return -1;
+  int slot = -1;
+  for (int k = 2; k < count; k++) {
+    slot = (head + kHistory - k) % kHistory;
+    if (age (slot) >= want)
+      break;
+  }
+  return slot;
 }
 
 void
@@ -433,14 +557,14 @@ MotionDetector::configure (int width, int height,
       s.npix[by * s.bw + bx] =
           static_cast<uint16_t> (std::min (kBlock, s.aw - bx * kBlock) *
                                  std::min (kBlock, s.ah - by * kBlock));
-  s.sad1.assign (s.nb, 0);
+  s.d1.assign (s.nb);
+  s.d2.assign (s.nb);
+  s.d2.median_stride = 4;
   s.sum_cur.assign (s.nb, 0);
   s.sum_ref.assign (s.nb, 0);
   s.gx.assign (s.nb, 0.0f);
   s.gy.assign (s.nb, 0.0f);
   s.gtmp.assign (static_cast<std::size_t> (s.bw + 1) * (s.bh + 1), 0);
-  s.mad1.assign (s.nb, 0.0f);
-  s.floor.assign (s.nb, 0.0f);
   s.changed1.assign (s.nb, 0);
   s.was_changed.assign (s.nb, 0);
   s.ignore.assign (s.nb, 0);
@@ -517,73 +641,57 @@ MotionDetector::analyze (const uint8_t *data, int stride, GstClockTime t,
   }
 
   const int prev = (s.head + kHistory - 1) % kHistory;
-  Fit f;
-  s.compare (cur, s.picture (prev), s.sad1.data (), &f);
+  const int far = s.span_slot (t);
+  Fit f, f2;
+  bool have_gradients = false;
+  s.measure (s.d1, cur, s.picture (prev), &have_gradients, &f);
+  if (far >= 0)
+    s.measure (s.d2, cur, s.picture (far), &have_gradients, &f2);
 
-  /* mean absolute differences */
-  float *mad1 = s.mad1.data ();
-  for (int b = 0; b < s.nb; b++) {
-    mad1[b] = static_cast<float> (s.sad1[b]) / s.npix[b];
-  }
+  /* a block has changed against the previous picture or against the one
+   * kSpan earlier; each learns its floor while it has not changed */
   const MotionSettings &cfg = s.settings;
-  double median = s.median_active (mad1);
-  if (s.usual_median < 0)
-    s.usual_median = median;
-  /* a frame-wide rise may be a small shift of the whole picture */
-  if (median > s.usual_median + 0.2) {
-    s.gradients (cur);
-    s.remove_shift (mad1);
-    median = s.median_active (mad1);
-  }
-
-  if (!s.floors_valid) {
-    for (int b = 0; b < s.nb; b++)
-      s.floor[b] = std::min (mad1[b], static_cast<float> (cfg.threshold));
-    s.floors_valid = true;
-  }
-
-  /* frame-wide pulse: the median block difference jumps, but stays below
-   * the threshold (larger jumps are real change and are left alone) */
-  double raise = 0.0;
-  if (median > s.usual_median + 0.3 && median < cfg.threshold) {
-    r.pulse = true;
-    raise = 1.5 * (median - s.usual_median);
-  }
-
   const double secs = static_cast<double> (dur) / GST_SECOND;
   const float fall =
       static_cast<float> (std::min (0.5, secs / kFloorFallSeconds));
   const float rise =
       static_cast<float> (std::min (0.5, secs / kFloorRiseSeconds));
+  auto test = [&] (Diff &d, int b, const uint8_t *span_ref) {
+    const double thr = cfg.threshold + cfg.noise_factor * d.floor[b] + d.raise;
+    double over = d.mad[b] - thr;
+    /* over the span, a block must change in structure: a shadow or a
+     * reflection drifting over it changes its brightness only */
+    if (span_ref != nullptr && over > 0.0)
+      over = std::min (over, s.structural_mad (cur, span_ref, b, f2) - thr);
+    if (!d.pulse) {
+      d.floor[b] += (over > 0.0 ? rise : fall) * (d.mad[b] - d.floor[b]);
+      d.floor[b] = std::min (d.floor[b], 64.0f);
+    }
+    return over;
+  };
   uint8_t *changed1 = s.changed1.data ();
   unsigned changed = 0, active = 0, auto_masked = 0;
   double floor_sum = 0.0, excess = 0.0;
   for (int b = 0; b < s.nb; b++) {
-    const double thr = cfg.threshold + cfg.noise_factor * s.floor[b] + raise;
-    const bool c1 = mad1[b] > thr;
-    changed1[b] = c1;
-    if (!r.pulse) {
-      const float target = mad1[b];
-      s.floor[b] += (c1 ? rise : fall) * (target - s.floor[b]);
-      s.floor[b] = std::min (s.floor[b], 64.0f);
-    }
+    double over = test (s.d1, b, nullptr);
+    changed1[b] = over > 0.0;
+    if (far >= 0)
+      over = std::max (over, test (s.d2, b, s.picture (far)));
     if (s.ignore[b]) {
       auto_masked += !s.user_mask[b];
       continue;
     }
     active++;
-    floor_sum += s.floor[b];
-    if (c1) {
+    floor_sum += s.d1.floor[b];
+    if (over > 0.0) {
       changed++;
-      excess += mad1[b] - thr;
+      excess += over;
     }
   }
   r.noise_floor = active > 0 ? floor_sum / active : 0.0;
-  if (!r.pulse)
-    s.usual_median +=
-        std::min (0.5, secs / kFloorFallSeconds) * (median - s.usual_median);
+  r.pulse = s.d1.pulse || (far >= 0 && s.d2.pulse);
   if (cfg.auto_mask)
-    s.clock_finder (t, dur, r.pulse);
+    s.clock_finder (t, dur, s.d1.pulse);
 
   r.valid = true;
   r.changed_blocks = changed;

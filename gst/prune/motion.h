@@ -20,18 +20,25 @@
  *    downscale_luma): a third of a 1080p luma plane's memory traffic at
  *    most. Averaging alone divides sensor noise by the cell width.
  * 2. The analysis picture is compared, in blocks of 8x8 analysis pixels,
- *    with the previous one and with the one about 100 ms earlier (slow
- *    motion at high frame rates). Before comparing, a global gain and
- *    offset is fitted from the block means (trimmed least squares), and the
- *    reference is corrected by it inside the SAD kernel: light ramps and
- *    auto-exposure steps of the whole frame cancel out.
- * 3. A block has changed when its mean absolute difference exceeds
- *    `threshold` + `noise_factor` x its noise floor. The floor is learned
- *    per block while the block is static (time constant 2 s) and creeps up
+ *    with the previous one and with the one 200 ms earlier (the newest
+ *    kept picture at least 180 ms older, when the previous one is not: at
+ *    25-30 fps a slow walker changes a block too little from one frame to
+ *    the next). Before comparing, a global gain and offset is fitted from
+ *    the block means (trimmed least squares), and the reference is
+ *    corrected by it inside the SAD kernel: light ramps and auto-exposure
+ *    steps of the whole frame cancel out.
+ * 3. A block has changed when its mean absolute difference in either
+ *    comparison exceeds `threshold` + `noise_factor` x its noise floor in
+ *    that comparison. Over the 200 ms span the block must also change in
+ *    structure: its difference after a gain (0.8-1.25) and offset fitted to
+ *    the block alone must exceed the threshold too, so a shadow or a
+ *    reflection drifting over it is not motion. The floors are learned per
+ *    block while the block is static (time constant 2 s) and creep up
  *    slowly while it is not (30 s), so a noisier night picture is absorbed.
  * 4. A frame-wide pulse — the median block difference jumps while staying
  *    below the threshold, as at every keyframe of an encode/decode pass —
- *    raises every block's threshold by the jump for that frame.
+ *    raises every block's threshold by the jump for that frame (for each
+ *    comparison on its own).
  * 5. Masked blocks (user rectangles or image, and the automatic clock mask)
  *    are left out. The score is the changed fraction of the other blocks;
  *    the frame shows motion when the score reaches `min_area`.

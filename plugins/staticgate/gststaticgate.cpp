@@ -21,8 +21,9 @@
  * ]|
  *
  * Each frame's luma is averaged down to `analysis-width` and compared,
- * block by block, with the previous frames after a global gain/offset
- * correction; a block changes when its difference exceeds `threshold`
+ * block by block, with the previous frame and the one 200 ms earlier (slow
+ * motion at high frame rates) after a global gain/offset correction; a
+ * block changes when its difference exceeds `threshold`
  * plus three times its learned noise floor, and a frame shows motion when
  * the changed fraction of unmasked blocks reaches `min-area`. Motion must
  * last `min-motion` to open the gate; static must last `post-roll` to close
