@@ -144,7 +144,7 @@ struct MotionDetector::Impl {
   double median_active (const float *values, int stride = 1);
   void gradients (const uint8_t *cur);
   void remove_shift (float *mad);
-  void measure (Diff &d, const uint8_t *cur, const uint8_t *ref,
+  void measure (Diff &d, const uint8_t *cur, const uint8_t *ref, double fall,
                 bool *have_gradients, Fit *fit_out);
   int span_slot (GstClockTime t) const;
   double structural_mad (const uint8_t *cur, const uint8_t *ref, int b,
@@ -362,10 +362,10 @@ MotionDetector::Impl::median_active (const float *values, int stride)
 
 /* Compares @cur with @ref into @d: block differences with a global
  * shift taken out when the frame-wide difference rises, and this frame's
- * pulse allowance. */
+ * pulse allowance; the usual median follows at the floors' @fall rate. */
 void
 MotionDetector::Impl::measure (Diff &d, const uint8_t *cur, const uint8_t *ref,
-                               bool *have_gradients, Fit *fit_out)
+                               double fall, bool *have_gradients, Fit *fit_out)
 {
   compare (cur, ref, d.sad.data (), fit_out);
   for (int b = 0; b < nb; b++)
@@ -390,11 +390,8 @@ MotionDetector::Impl::measure (Diff &d, const uint8_t *cur, const uint8_t *ref,
    * the threshold (larger jumps are real change and are left alone) */
   d.pulse = median > d.usual_median + 0.3 && median < settings.threshold;
   d.raise = d.pulse ? 1.5 * (median - d.usual_median) : 0.0;
-  if (!d.pulse) {
-    const double secs = static_cast<double> (last_duration) / GST_SECOND;
-    d.usual_median +=
-        std::min (0.5, secs / kFloorFallSeconds) * (median - d.usual_median);
-  }
+  if (!d.pulse)
+    d.usual_median += fall * (median - d.usual_median);
 }
 
 /* Mean absolute difference of block @b of @cur against @ref (corrected by
@@ -642,18 +639,18 @@ MotionDetector::analyze (const uint8_t *data, int stride, GstClockTime t,
 
   const int prev = (s.head + kHistory - 1) % kHistory;
   const int far = s.span_slot (t);
+  const double secs = static_cast<double> (dur) / GST_SECOND;
+  const double fall_rate = std::min (0.5, secs / kFloorFallSeconds);
   Fit f, f2;
   bool have_gradients = false;
-  s.measure (s.d1, cur, s.picture (prev), &have_gradients, &f);
+  s.measure (s.d1, cur, s.picture (prev), fall_rate, &have_gradients, &f);
   if (far >= 0)
-    s.measure (s.d2, cur, s.picture (far), &have_gradients, &f2);
+    s.measure (s.d2, cur, s.picture (far), fall_rate, &have_gradients, &f2);
 
   /* a block has changed against the previous picture or against the one
    * kSpan earlier; each learns its floor while it has not changed */
   const MotionSettings &cfg = s.settings;
-  const double secs = static_cast<double> (dur) / GST_SECOND;
-  const float fall =
-      static_cast<float> (std::min (0.5, secs / kFloorFallSeconds));
+  const float fall = static_cast<float> (fall_rate);
   const float rise =
       static_cast<float> (std::min (0.5, secs / kFloorRiseSeconds));
   auto test = [&] (Diff &d, int b, const uint8_t *span_ref) {
