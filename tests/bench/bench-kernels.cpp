@@ -135,23 +135,26 @@ main (int argc, char **argv)
       const std::vector<uint8_t> frame =
           noise (static_cast<size_t> (stride) * r.h, 1);
       std::vector<uint8_t> out (static_cast<size_t> (aw) * ah);
-      std::vector<Timing> ns;
-      for (Isa isa : kIsas) {
-        if (!isa_supported (isa)) {
-          ns.push_back (Timing{});
-          continue;
+      /* 1 read row per cell is what the motion detector uses */
+      for (int rpc : {1, 2}) {
+        std::vector<Timing> ns;
+        for (Isa isa : kIsas) {
+          if (!isa_supported (isa)) {
+            ns.push_back (Timing{});
+            continue;
+          }
+          ns.push_back (measure (
+              [&] {
+                downscale_luma (frame.data (), stride, r.w, r.h, f.layout, aw,
+                                ah, rpc, out.data (), aw, isa);
+              },
+              ms));
         }
-        ns.push_back (measure (
-            [&] {
-              downscale_luma (frame.data (), stride, r.w, r.h, f.layout, aw, ah,
-                              2, out.data (), aw, isa);
-            },
-            ms));
+        char what[96];
+        std::snprintf (what, sizeof what, "downscale %s %dx%d -> %dx%d, %d row",
+                       f.name, r.w, r.h, aw, ah, rpc);
+        print_row (what, ns);
       }
-      char what[96];
-      std::snprintf (what, sizeof what, "downscale %s %dx%d -> %dx%d", f.name,
-                     r.w, r.h, aw, ah);
-      print_row (what, ns);
     }
   }
 

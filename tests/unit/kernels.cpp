@@ -492,6 +492,8 @@ GST_START_TEST (test_downscale_large)
   std::mt19937 rng (7);
   const NamedLayout &planar = kLayouts[0];
   /* 1080p to the analysis size, both row counts around */
+  check_downscale (rng, planar, 1920, 1080, 0, 320, 180, 1);
+  check_downscale (rng, planar, 1280, 720, 0, 320, 180, 1);
   check_downscale (rng, planar, 1920, 1080, 0, 320, 180, 2);
   check_downscale (rng, planar, 1920, 1080, 13, 320, 180, 6);
   check_downscale (rng, kLayouts[1], 1280, 720, 0, 320, 180, 2);
@@ -532,6 +534,41 @@ GST_START_TEST (test_downscale_paths)
     check_downscale (rng, kLayouts[0], 41, 300, 2, 5, 2, rpc);
     check_downscale (rng, kLayouts[3], 40, 300, 0, 5, 2, rpc);
     check_downscale (rng, kLayouts[1], 40, 300, 3, 20, 2, rpc);
+  }
+}
+GST_END_TEST;
+
+/* One read row per cell of planar luma in cells of 1 to 8 bytes: the
+ * motion detector's case, which the AVX2 code sums with byte shuffles and
+ * _mm256_sad_epu8 and divides by multiplication. Row lengths around its
+ * 8-cell batches and its last full 16-byte load (the pictures end right
+ * after their last row, so a read past it shows under the address
+ * sanitizer), and every cell sum from 0 to 255 k, for its division. */
+GST_START_TEST (test_downscale_one_row_cells)
+{
+  std::mt19937 rng (2611);
+  const NamedLayout &planar = kLayouts[0];
+  for (int k = 1; k <= 8; k++) {
+    for (int out_w : {1, 2, 3, 7, 8, 9, 15, 16, 17, 24, 40, 41}) {
+      for (int extra : {0, 5}) {
+        check_downscale (rng, planar, k * out_w, 1, extra, out_w, 1, 1);
+        check_downscale (rng, planar, k * out_w, 6, extra, out_w, 3, 1);
+      }
+    }
+    const int cells = 255 * k + 1;
+    Picture p (k * cells, 1, 1, k * cells);
+    for (int c = 0; c < cells; c++)
+      for (int i = 0; i < k; i++) /* sum c: the bytes differ by 1 at most */
+        p.row (0)[c * k + i] = static_cast<uint8_t> (c / k + (i < c % k));
+    const std::vector<uint8_t> want =
+        naive_downscale (p, planar.layout, cells, 1, 1);
+    for (Isa isa : kAllIsas) {
+      if (!isa_supported (isa))
+        continue;
+      const auto got = run_downscale (p, planar.layout, cells, 1, 1, isa);
+      fail_unless (got == want, "%s cells of %d: %s", to_string (isa), k,
+                   first_difference (got, want, cells).c_str ());
+    }
   }
 }
 GST_END_TEST;
@@ -670,6 +707,7 @@ kernels_suite (void)
   tcase_add_test (tc, test_downscale_random);
   tcase_add_test (tc, test_downscale_large);
   tcase_add_test (tc, test_downscale_paths);
+  tcase_add_test (tc, test_downscale_one_row_cells);
   tcase_add_test (tc, test_downscale_rounding_steps);
   tcase_add_test (tc, test_sad_known);
   tcase_add_test (tc, test_sad_random);
