@@ -84,6 +84,17 @@ noise (size_t n, unsigned seed)
 
 const Isa kIsas[] = {Isa::Scalar, Isa::Sse2, Isa::Avx2};
 
+/* measure() of @call for every ISA, a blank Timing where unsupported */
+std::vector<Timing>
+per_isa (const std::function<void (Isa)> &call, int ms)
+{
+  std::vector<Timing> ns;
+  for (Isa isa : kIsas)
+    ns.push_back (isa_supported (isa) ? measure ([&] { call (isa); }, ms)
+                                      : Timing{});
+  return ns;
+}
+
 void
 print_row (const char *what, const std::vector<Timing> &ts)
 {
@@ -137,19 +148,12 @@ main (int argc, char **argv)
       std::vector<uint8_t> out (static_cast<size_t> (aw) * ah);
       /* 1 read row per cell is what the motion detector uses */
       for (int rpc : {1, 2}) {
-        std::vector<Timing> ns;
-        for (Isa isa : kIsas) {
-          if (!isa_supported (isa)) {
-            ns.push_back (Timing{});
-            continue;
-          }
-          ns.push_back (measure (
-              [&] {
-                downscale_luma (frame.data (), stride, r.w, r.h, f.layout, aw,
-                                ah, rpc, out.data (), aw, isa);
-              },
-              ms));
-        }
+        const std::vector<Timing> ns = per_isa (
+            [&] (Isa isa) {
+              downscale_luma (frame.data (), stride, r.w, r.h, f.layout, aw, ah,
+                              rpc, out.data (), aw, isa);
+            },
+            ms);
         char what[96];
         std::snprintf (what, sizeof what, "downscale %s %dx%d -> %dx%d, %d row",
                        f.name, r.w, r.h, aw, ah, rpc);
@@ -178,20 +182,13 @@ main (int argc, char **argv)
                            {"gain/offset + sums", 4, 140, -300, true},
                            {"plain", 16, 128, 0, false}};
   for (const SadCase &c : cases) {
-    std::vector<Timing> ns;
-    for (Isa isa : kIsas) {
-      if (!isa_supported (isa)) {
-        ns.push_back (Timing{});
-        continue;
-      }
-      ns.push_back (measure (
-          [&] {
-            block_sad (a.data (), aw, b.data (), aw, aw, ah, c.block, c.gain,
-                       c.offset, sad.data (), c.sums ? sc.data () : nullptr,
-                       c.sums ? sr.data () : nullptr, isa);
-          },
-          ms));
-    }
+    const std::vector<Timing> ns = per_isa (
+        [&] (Isa isa) {
+          block_sad (a.data (), aw, b.data (), aw, aw, ah, c.block, c.gain,
+                     c.offset, sad.data (), c.sums ? sc.data () : nullptr,
+                     c.sums ? sr.data () : nullptr, isa);
+        },
+        ms);
     char what[96];
     std::snprintf (what, sizeof what, "block_sad %dx%d block %d %s", aw, ah,
                    c.block, c.name);
