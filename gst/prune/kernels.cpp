@@ -925,10 +925,10 @@ avx2_row1 (const Plan &p, const uint8_t *row, uint8_t *drow)
                       _mm256_castsi256_si128 (b));
   }
   for (; c < n; c++) {
-    int sum = 0;
+    uint64_t sum = 0;
     for (int i = 0; i < k; i++)
       sum += row[c * k + i];
-    drow[c] = static_cast<uint8_t> ((sum + k / 2) / k);
+    drow[c] = scalar_divide (sum, static_cast<uint64_t> (k));
   }
 }
 
