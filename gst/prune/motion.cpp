@@ -403,11 +403,16 @@ MotionDetector::Impl::structural_mad (const uint8_t *cur, const uint8_t *ref,
 {
   const int x0 = (b % bw) * kBlock, y0 = (b / bw) * kBlock;
   const int x1 = std::min (aw, x0 + kBlock), y1 = std::min (ah, y0 + kBlock);
+  /* the block's reference and current pixels, the reference corrected */
+  double rv[kBlock * kBlock], cv[kBlock * kBlock];
+  int m = 0;
   double sx = 0, sy = 0, sxx = 0, sxy = 0;
   for (int y = y0; y < y1; y++)
-    for (int x = x0; x < x1; x++) {
+    for (int x = x0; x < x1; x++, m++) {
       const double r = f.gain * ref[y * aw + x] + f.offset;
       const double c = cur[y * aw + x];
+      rv[m] = r;
+      cv[m] = c;
       sx += r;
       sy += c;
       sxx += r * r;
@@ -419,10 +424,8 @@ MotionDetector::Impl::structural_mad (const uint8_t *cur, const uint8_t *ref,
       vx > 4.0 ? std::clamp ((sxy / n - mx * my) / vx, 0.8, 1.25) : 1.0;
   const double o = my - g * mx;
   double sad = 0.0;
-  for (int y = y0; y < y1; y++)
-    for (int x = x0; x < x1; x++)
-      sad += std::fabs (cur[y * aw + x] -
-                        (g * (f.gain * ref[y * aw + x] + f.offset) + o));
+  for (int i = 0; i < m; i++)
+    sad += std::fabs (cv[i] - (g * rv[i] + o));
   return sad / n;
 }
 
