@@ -76,14 +76,21 @@
  *    over). The
  *    predicted next beat follows the best phase smoothly while it stays
  *    within 20 % of a period; a phase further away must win by 15 % for
- *    a whole beat before the tracker jumps to it. Phase contrast is the
- *    best comb value over the mean. Swing: when the comb has a second
- *    peak (at least a tenth of the first, above the mean) that follows
- *    the strongest phase by less than 0.4 period, with nothing at the
- *    same distance before it, and that carries an onset in at least half
- *    of the comb's periods, the beat is that second peak: the beat is the
- *    phase a long interval follows (a swung or dotted eighth, often
- *    louder than the beat, lies 2/3 or 3/4 of the way to the next one).
+ *    a whole beat before the tracker jumps to it; while locked, a jump to
+ *    the other side of the beat (half a period away, within 15 %) must
+ *    win by 4 times, from 2 s after a switch of tempo on (the off-beat of
+ *    many pieces carries more onsets than the beat for whole passages).
+ *    With start_is_beat, for the first 6 s the phase of the strongest
+ *    onset within 0.1 s of the first sound wins wherever the comb holds
+ *    at least a quarter of its best value there (music mostly starts on a
+ *    beat), and the side so taken is kept. Phase contrast is the best
+ *    comb value over the mean (before the start's weight). Swing: when the comb
+ * has a second peak (at least a tenth of the first, above the mean) that
+ * follows the strongest phase by less than 0.4 period, with nothing at the same
+ * distance before it, and that carries an onset in at least half of the comb's
+ * periods, the beat is that second peak: the beat is the phase a long interval
+ * follows (a swung or dotted eighth, often louder than the beat, lies 2/3 or
+ * 3/4 of the way to the next one).
  * 5. Lock: "searching" until, for 0.2 s running, the tempo winner agrees
  *    with the tempo followed (within 4 %) and either the tempo confidence
  *    is >= 0.3 with a phase contrast >= 4, or the confidence is >= 0.1
@@ -142,6 +149,9 @@ struct BeatSettings {
   double preferred_bpm = 120.0; /* centre of the tempo prior */
   double prior_octaves = 1.0;   /* std of the prior, in octaves (> 0) */
   double lookahead = 0.0;       /* seconds of delay (0 = causal), <= 10 */
+  /* the first onset is a beat (music that starts where the stream does);
+   * off for a stream joined mid-piece */
+  bool start_is_beat = true;
 };
 
 struct BeatInfo {

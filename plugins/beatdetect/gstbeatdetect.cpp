@@ -72,6 +72,7 @@ enum {
   PROP_MAX_BPM,
   PROP_TEMPO_PRIOR,
   PROP_LOOKAHEAD,
+  PROP_START_IS_BEAT,
   PROP_SEND_EVENTS,
   PROP_POST_MESSAGES,
   PROP_BEATS_LOCATION,
@@ -83,6 +84,9 @@ enum {
 /* Samples converted to float per call of the tracker. */
 #define CHUNK_FRAMES 4096
 #define TEMPO_INTERVAL (5 * GST_SECOND)
+/* A stream whose first buffer lies further into the piece (stream time)
+ * than this was joined mid-piece (a seek): its first onset is no beat. */
+#define JOINED_AFTER (GST_SECOND / 2)
 
 namespace {
 
@@ -296,6 +300,17 @@ gst_beat_detect_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
     st.base_pts = GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf)
                                                 : trans->segment.start;
     st.started = true;
+    const GstClockTime at = gst_segment_to_stream_time (
+        &trans->segment, GST_FORMAT_TIME, st.base_pts);
+    prune::BeatSettings bs = st.tracker.settings ();
+    if (bs.start_is_beat && GST_CLOCK_TIME_IS_VALID (at) && at > JOINED_AFTER) {
+      GST_DEBUG_OBJECT (self,
+                        "starting at stream time %" GST_TIME_FORMAT
+                        ": the first onset is not taken as a beat",
+                        GST_TIME_ARGS (at));
+      bs.start_is_beat = false;
+      st.tracker.set_settings (bs);
+    }
   } else if (GST_BUFFER_IS_DISCONT (buf) && GST_BUFFER_PTS_IS_VALID (buf)) {
     /* keep the time base on the buffers' timestamps */
     const GstClockTime expected =
@@ -447,6 +462,9 @@ gst_beat_detect_set_property (GObject *object, guint prop_id,
       s.beat.lookahead =
           static_cast<double> (g_value_get_uint64 (value)) / GST_SECOND;
       break;
+    case PROP_START_IS_BEAT:
+      s.beat.start_is_beat = g_value_get_boolean (value);
+      break;
     case PROP_SEND_EVENTS:
       s.out.send_events = g_value_get_boolean (value);
       break;
@@ -484,6 +502,9 @@ gst_beat_detect_get_property (GObject *object, guint prop_id, GValue *value,
     case PROP_LOOKAHEAD:
       g_value_set_uint64 (
           value, static_cast<guint64> (s.beat.lookahead * GST_SECOND + 0.5));
+      break;
+    case PROP_START_IS_BEAT:
+      g_value_set_boolean (value, s.beat.start_is_beat);
       break;
     case PROP_SEND_EVENTS:
       g_value_set_boolean (value, s.out.send_events);
@@ -577,6 +598,15 @@ gst_beat_detect_class_init (GstBeatDetectClass *klass)
           "Delay (ns) that lets the tracker revise beats before reporting "
           "them, for file jobs; 0 = causal. Added to the LATENCY",
           0, 10 * GST_SECOND, 0, ready));
+  g_object_class_install_property (
+      gobject_class, PROP_START_IS_BEAT,
+      g_param_spec_boolean (
+          "start-is-beat", "Start is beat",
+          "Take the first onset as a beat while the phase settles, when the "
+          "stream starts at the start of the piece (stream time at most "
+          "0.5 s: not after a seek). Music mostly starts on a beat; turn "
+          "off for a live stream joined mid-piece",
+          TRUE, ready));
   g_object_class_install_property (
       gobject_class, PROP_SEND_EVENTS,
       g_param_spec_boolean (

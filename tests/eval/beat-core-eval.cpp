@@ -9,7 +9,8 @@
  * beat-core-eval: runs gst/prune/beat.h on a WAV file (16-bit PCM or
  * 32-bit float, any channel count) and prints one beat time per line
  * (seconds). Options: --lookahead S, --min-bpm B, --max-bpm B,
- * --preferred-bpm B, --block FRAMES (frames per process() call, default
+ * --preferred-bpm B, --no-start-is-beat (a stream joined mid-piece),
+ * --block FRAMES (frames per process() call, default
  * 1024), --verbose (time, bpm, confidence, state, predicted per line),
  * --time (print the real-time factor to stderr, by wall-clock time and by
  * the process's CPU time, which a loaded machine disturbs less).
@@ -107,6 +108,8 @@ main (int argc, char **argv)
       s.max_bpm = next ();
     else if (a == "--preferred-bpm")
       s.preferred_bpm = next ();
+    else if (a == "--no-start-is-beat")
+      s.start_is_beat = false;
     else if (a == "--block")
       block = std::max<size_t> (1, (size_t)next ());
     else if (a == "--verbose")
@@ -121,9 +124,11 @@ main (int argc, char **argv)
     }
   }
   if (!path) {
-    std::fprintf (stderr, "usage: beat-core-eval [--lookahead S] [--min-bpm B] "
-                          "[--max-bpm B] [--preferred-bpm B] [--block N] "
-                          "[--verbose] [--time] FILE.wav\n");
+    std::fprintf (stderr,
+                  "usage: beat-core-eval [--lookahead S] [--min-bpm B] "
+                  "[--max-bpm B] [--preferred-bpm B] [--no-start-is-beat] "
+                  "[--block N] "
+                  "[--verbose] [--time] FILE.wav\n");
     return 2;
   }
   std::vector<float> x;

@@ -231,6 +231,38 @@ drums (int rate, double seconds, double bpm, double first, bool swing)
   return x;
 }
 
+/* Fraction of the beats reported in [@from, @until) within @tol of @ref. */
+double
+share_on (const Run &r, const std::vector<double> &ref, double from,
+          double until, double tol)
+{
+  int on = 0, all = 0;
+  for (const auto &b : r.beats) {
+    if (b.time < from || b.time >= until)
+      continue;
+    all++;
+    on += std::fabs (nearest (ref, b.time)) <= tol;
+  }
+  return all > 0 ? (double)on / all : 0.0;
+}
+
+/* Soft clicks on the beat from the first one, twice as loud ones on the
+ * off-beat (comping chords): the off-beat's comb stands at about twice
+ * the beat's, as in wood_whistles. */
+std::vector<float>
+comping (double bpm, double seconds, double first, double soft = 0.25,
+         double loud = 0.5)
+{
+  const double T = 60.0 / bpm;
+  Track on, off;
+  on.seconds = off.seconds = seconds;
+  on.click_level = soft;
+  off.click_level = loud;
+  on.clicks = grid (first, bpm, seconds);
+  off.clicks = grid (first + T / 2, bpm, seconds);
+  return mixed (on, off, 1.0f, 1.0f);
+}
+
 } // namespace
 
 GST_START_TEST (test_click_tempi)
@@ -734,6 +766,63 @@ GST_START_TEST (test_swing_long_side_is_the_beat)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_start_is_beat)
+{
+  /* the piece starts on a (soft) beat: with start_is_beat the tracker
+   * takes that side and keeps it against the louder off-beat; without,
+   * it follows the louder side, as for a stream joined mid-piece */
+  for (double bpm : {110.0, 130.0, 150.0}) {
+    const double T = 60.0 / bpm, seconds = 40.0;
+    const std::vector<float> x = comping (bpm, seconds, 0.0);
+    const std::vector<double> beats = grid (0.0, bpm, seconds);
+    const std::vector<double> off = grid (T / 2, bpm, seconds);
+    const Run r = run (x, 44100);
+    fail_unless (r.status.state == LockState::Locked, "%g: not locked", bpm);
+    fail_unless (std::fabs (r.status.bpm / bpm - 1.0) <= 0.005,
+                 "%g BPM: tempo %.2f", bpm, r.status.bpm);
+    check_beats (r, beats, 3.0, seconds, 0.030, 0.95);
+    BeatSettings s;
+    s.start_is_beat = false;
+    const Run j = run (x, 44100, 1, s);
+    fail_unless (share_on (j, off, 10.0, seconds, 0.030) >= 0.9,
+                 "%g BPM without start_is_beat: %.2f on the off-beat", bpm,
+                 share_on (j, off, 10.0, seconds, 0.030));
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST (test_side_kept_against_passage)
+{
+  /* a kick on the beat with a soft off-beat hi-hat for 12 s, then 24 s
+   * of loud off-beat chords over it (their comb up to twice the
+   * beat's): the beat stays on the kick; and when the kick stops and
+   * only the off-beat goes on, the tracker goes over to it */
+  const double bpm = 112.0, T = 60.0 / bpm, seconds = 48.0;
+  Track kick, hat, chords;
+  kick.seconds = hat.seconds = chords.seconds = seconds;
+  kick.click_level = 0.3;
+  hat.click_level = 0.1;
+  chords.click_level = 0.6;
+  for (double t : grid (0.5, bpm, seconds))
+    if (t < 36.0)
+      kick.clicks.push_back (t);
+  for (double t : grid (0.5 + T / 2, bpm, seconds))
+    (t < 12.0 ? hat : chords).clicks.push_back (t);
+  std::vector<float> x = mixed (kick, hat, 1.0f, 1.0f);
+  const std::vector<float> y = chords.render ();
+  for (size_t i = 0; i < x.size (); i++)
+    x[i] += y[i];
+  for (bool start : {true, false}) {
+    BeatSettings s;
+    s.start_is_beat = start;
+    const Run r = run (x, 44100, 1, s);
+    check_beats (r, kick.clicks, 5.0, 36.0, 0.030, 0.95);
+    /* a side with no onset left loses at once, whatever the ratio */
+    check_beats (r, chords.clicks, 42.0, seconds, 0.030, 0.9);
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST (test_no_early_double_tempo)
 {
   /* loud quarter notes with quieter eighths between them, from the first
@@ -840,6 +929,8 @@ beat_suite (void)
   tcase_add_test (tc, test_swing_long_side_is_the_beat);
   tcase_add_test (tc, test_busy_pulse_locks_early);
   tcase_add_test (tc, test_no_early_double_tempo);
+  tcase_add_test (tc, test_start_is_beat);
+  tcase_add_test (tc, test_side_kept_against_passage);
   return s;
 }
 

@@ -337,6 +337,19 @@ run_clicks (GstAudioFormat format, int rate, int channels, double bpm,
   return s.events;
 }
 
+/* Soft clicks on the beat (from kFirstClick) and clicks twice as loud on
+ * the off-beat, mono at 44.1 kHz. */
+std::vector<float>
+comping (double bpm, double seconds)
+{
+  std::vector<float> out = clicks (44100, 1, bpm, seconds, 0.25);
+  const std::vector<float> loud = clicks (44100, 1, bpm, seconds, 0.5);
+  const std::size_t shift = static_cast<std::size_t> (30.0 / bpm * 44100);
+  for (std::size_t i = 0; i + shift < out.size (); i++)
+    out[i + shift] += loud[i];
+  return out;
+}
+
 } // namespace
 
 GST_START_TEST (test_passthrough_and_beats)
@@ -634,6 +647,43 @@ GST_START_TEST (test_flush_segment_caps_restart)
 }
 GST_END_TEST;
 
+/* start-is-beat: a piece that starts on its (soft) beat keeps to it
+ * against a louder off-beat; with the property off, or when the stream
+ * starts further into the piece (after a seek: stream time 60 s), the
+ * first onset decides nothing and the louder side wins. */
+GST_START_TEST (test_start_is_beat)
+{
+  const double bpm = 130.0, half = 30.0 / bpm;
+  struct Case {
+    const char *props;
+    GstClockTime time; /* stream time of the segment's start */
+    double origin;     /* grid of the beats reported */
+  } cases[] = {
+      {"", 0, 0.0},
+      {"start-is-beat=false", 0, half},
+      {"", 60 * GST_SECOND, half},
+  };
+  for (const Case &c : cases) {
+    Session s (c.props);
+    s.caps (GST_AUDIO_FORMAT_F32LE, 44100, 1);
+    GstSegment seg;
+    gst_segment_init (&seg, GST_FORMAT_TIME);
+    seg.time = c.time;
+    fail_unless (gst_harness_push_event (s.h, gst_event_new_segment (&seg)));
+    s.push (comping (bpm, 30));
+    check_reports (s, c.props);
+    const std::string what =
+        std::string (c.props) + (c.time > 0 ? " (stream time 60 s)" : "");
+    check_grid (s.events, bpm, 8, 0.025, what.c_str (), c.origin);
+  }
+  GstElement *e = gst_element_factory_make ("beatdetect", nullptr);
+  gboolean v = FALSE;
+  g_object_get (e, "start-is-beat", &v, nullptr);
+  fail_unless (v, "start-is-beat is off by default");
+  gst_object_unref (e);
+}
+GST_END_TEST;
+
 /* A gap in the timestamps (DISCONT): beats keep to the buffers' times and
  * none falls into the gap. */
 GST_START_TEST (test_timestamp_gap)
@@ -795,6 +845,7 @@ beatdetect_suite (void)
   tcase_add_test (tc, test_beats_file_on_eos);
   tcase_add_test (tc, test_lookahead_drained_on_eos);
   tcase_add_test (tc, test_flush_segment_caps_restart);
+  tcase_add_test (tc, test_start_is_beat);
   tcase_add_test (tc, test_timestamp_gap);
   tcase_add_test (tc, test_latency_and_bad_location);
   tcase_add_test (tc, test_hour_flat_memory);
