@@ -150,7 +150,7 @@ struct BeatSettings {
   double prior_octaves = 1.0;   /* std of the prior, in octaves (> 0) */
   double lookahead = 0.0;       /* seconds of delay (0 = causal), <= 10 */
   /* the first onset is a beat (music that starts where the stream does);
-   * off for a stream joined mid-piece */
+   * off leaves the phase to the audio alone */
   bool start_is_beat = true;
 };
 

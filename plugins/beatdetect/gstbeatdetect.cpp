@@ -604,8 +604,8 @@ gst_beat_detect_class_init (GstBeatDetectClass *klass)
           "start-is-beat", "Start is beat",
           "Take the first onset as a beat while the phase settles, when the "
           "stream starts at the start of the piece (stream time at most "
-          "0.5 s: not after a seek). Music mostly starts on a beat; turn "
-          "off for a live stream joined mid-piece",
+          "0.5 s: not after a seek). Music mostly starts on a beat; off "
+          "leaves the phase to the audio alone (a stream joined mid-piece)",
           TRUE, ready));
   g_object_class_install_property (
       gobject_class, PROP_SEND_EVENTS,
