@@ -104,8 +104,8 @@ constexpr double kSideWin = 4.0;
 constexpr double kSettleSeconds = 2.0;
 /* Start on a beat (BeatSettings::start_is_beat): music mostly starts on
  * a beat (29 of the 31 OpenMSX pieces have their first note on one, 25 of
- * them on the first). The strongest onset within kAnchorWindow of the first
- * sound after configure()/reset() anchors the phase for kAnchorSeconds:
+ * them on the first). The strongest onset within kAnchorWindow of the
+ * entrance anchors the phase for kAnchorSeconds:
  * the comb at its phase gets kAnchorWeight times the best value, so that
  * it wins, where the comb supports it there (at least kAnchorSupport of
  * the best value, both above the mean; a stream joined mid-piece, whose
@@ -115,6 +115,15 @@ constexpr double kAnchorWindow = 0.1;
 constexpr double kAnchorSeconds = 6.0;
 constexpr double kAnchorWeight = 1.5;
 constexpr double kAnchorSupport = 0.25;
+/* The entrance: the first sound after configure()/reset(), or, until the
+ * first lock and while the sound so far is no music (not peaky(): hiss,
+ * room noise), a frame kEntrance times the mean energy of the last second
+ * (20 dB): music that comes in after noise. With 2.37 s of white noise at
+ * -55 dBFS before each of the 31 pieces, held-out F 0.747 with the first
+ * sound, 0.797 with the entrance (0.836 without the noise). Between the
+ * clicks of a click track the mean energy is low too, hence not peaky(). */
+constexpr double kEntrance = 100.0;
+const double kEnergyGain = 1.0 - std::exp (-1.0 / kFps);
 constexpr double kLockSeconds = 0.2, kUnlockSeconds = 2.0;
 constexpr double kTempoConfHi = 0.3, kTempoConfLo = 0.1;
 constexpr double kContrastHi = 4.0, kContrastLo = 2.0;
@@ -292,9 +301,11 @@ struct BeatTracker::Impl {
   double last_beat = -1e9; /* last beat (emitted or held), frames */
 
   /* start anchor (settings.start_is_beat) */
-  int64_t first_sound = -1; /* frame, -1: none yet */
+  int64_t first_sound = -1; /* frame of the entrance, -1: none yet */
   int64_t anchor = -1;      /* frame of the strongest onset after it */
   float anchor_onset = 0.0f;
+  double energy_mean = 0.0; /* of the frames, over ~1 s */
+  bool ever_locked = false;
 
   /* lock */
   LockState state = LockState::Searching;
@@ -506,6 +517,8 @@ BeatTracker::Impl::clear ()
   last_beat = -1e9;
   first_sound = anchor = -1;
   anchor_onset = 0.0f;
+  energy_mean = 0.0;
+  ever_locked = false;
   state = LockState::Searching;
   good_frames = bad_frames = 0;
   contrast_sum = contrast_w = 0.0;
@@ -665,8 +678,13 @@ BeatTracker::Impl::analyse_frame (std::vector<BeatInfo> &out)
     const size_t w = hist - 1 - (size_t)(n & (int64_t)(hist - 1));
     onset[w] = onset[w + hist] = (float)o;
   }
-  if (!silent && first_sound < 0)
+  if (!silent && (first_sound < 0 || (!ever_locked && !peaky () &&
+                                      energy > kEntrance * energy_mean))) {
     first_sound = n;
+    anchor_onset = 0.0f;
+  }
+  energy_mean += kEnergyGain * (energy - energy_mean);
+  ever_locked = ever_locked || state == LockState::Locked;
   if (first_sound >= 0 && n - first_sound < kAnchorWindow * kFps &&
       o > anchor_onset) {
     anchor_onset = (float)o;
