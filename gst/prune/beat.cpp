@@ -95,9 +95,9 @@ constexpr double kJumpWin = 1.15;     /* a far phase must win by this much */
  * and its off-beat comb stands at about twice the beat's. At kJumpWin the
  * tracker went over to the off-beat in such passages and back after them
  * (76 runs of four or more beats on one side or the other on 31 pieces;
- * 44 with kSideWin; 3 or 6 scored alike on the 21 held-out pieces, 2.5
- * lower, and without any bound a tracker that locked on the off-beat
- * never came back). A true shift by half a beat leaves the old side
+ * 44 with kSideWin; 6 scored the same on the 21 held-out pieces, 2.5
+ * and 3 lower, and without any bound a tracker that locked on the
+ * off-beat never came back). A true shift by half a beat leaves the old side
  * without onsets and still passes. */
 constexpr double kHalfBand = 0.15;
 constexpr double kSideWin = 4.0;
