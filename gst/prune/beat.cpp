@@ -678,13 +678,16 @@ BeatTracker::Impl::analyse_frame (std::vector<BeatInfo> &out)
     const size_t w = hist - 1 - (size_t)(n & (int64_t)(hist - 1));
     onset[w] = onset[w + hist] = (float)o;
   }
-  if (!silent && (first_sound < 0 || (!ever_locked && !peaky () &&
-                                      energy > kEntrance * energy_mean))) {
-    first_sound = n;
-    anchor_onset = 0.0f;
+  /* the entrance is looked for until the first lock only */
+  if (!ever_locked) {
+    if (!silent &&
+        (first_sound < 0 || (energy > kEntrance * energy_mean && !peaky ()))) {
+      first_sound = n;
+      anchor_onset = 0.0f;
+    }
+    energy_mean += kEnergyGain * (energy - energy_mean);
+    ever_locked = state == LockState::Locked;
   }
-  energy_mean += kEnergyGain * (energy - energy_mean);
-  ever_locked = ever_locked || state == LockState::Locked;
   if (first_sound >= 0 && n - first_sound < kAnchorWindow * kFps &&
       o > anchor_onset) {
     anchor_onset = (float)o;

@@ -309,7 +309,9 @@ gst_beat_detect_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
                         ": the first onset is not taken as a beat",
                         GST_TIME_ARGS (at));
       bs.start_is_beat = false;
+      /* settings take effect at a reset; nothing was analysed yet */
       st.tracker.set_settings (bs);
+      st.tracker.reset ();
     }
   } else if (GST_BUFFER_IS_DISCONT (buf) && GST_BUFFER_PTS_IS_VALID (buf)) {
     /* keep the time base on the buffers' timestamps */
