@@ -102,6 +102,17 @@ constexpr double kJumpWin = 1.15;     /* a far phase must win by this much */
 constexpr double kHalfBand = 0.15;
 constexpr double kSideWin = 4.0;
 constexpr double kSettleSeconds = 2.0;
+/* Any other far jump made so (a quarter of a beat, a triplet) must win by
+ * kFarWin. The swing rule (swing_phase()) names a phase other than the
+ * strongest the beat; once settled it moves the phase at once only when
+ * the phase followed is the strongest one (its reading of that phase),
+ * and otherwise its phase must win as any other. In ttsong_iii (held
+ * out) the half beat, then the sixteenth before the beat carry more
+ * onsets than the beat for passages: with the strongest on the half beat
+ * kept off by kSideWin, the swing rule took the sixteenth (its comb 1.2
+ * times the beat's) and held it to the end (F 0.162, 0.874 with
+ * kFarWin; 2 and 3 score the same). */
+constexpr double kFarWin = 2.5;
 /* Start on a beat (BeatSettings::start_is_beat): music mostly starts on
  * a beat (29 of the 31 OpenMSX pieces have their first note on one, 25 of
  * them on the first). The strongest onset within kAnchorWindow of the
@@ -1052,12 +1063,24 @@ BeatTracker::Impl::update_phase ()
   if (ph < 0.0)
     ph += tau;
   const int pi = std::clamp ((int)std::lround (ph), 0, np - 1);
-  /* a swing decision is no contest of comb values */
-  const bool swing = beat_p != best_p;
-  const bool other_side = state == LockState::Locked && !swing &&
-                          n - tau_since >= kSettleSeconds * kFps &&
-                          std::fabs (std::fabs (e) / tau - 0.5) < kHalfBand;
-  if (swing || best > (other_side ? kSideWin : kJumpWin) * comb[pi]) {
+  const bool settled =
+      state == LockState::Locked && n - tau_since >= kSettleSeconds * kFps;
+  const double win = !settled ? kJumpWin
+                     : std::fabs (std::fabs (e) / tau - 0.5) < kHalfBand
+                         ? kSideWin
+                         : kFarWin;
+  bool go;
+  if (beat_p != best_p) {
+    /* a swing decision is no contest with the strongest phase; once
+     * settled, it must win against the phase followed unless that is
+     * the strongest one */
+    const bool reading = std::fabs (std::remainder ((double)(pi - best_p),
+                                                    tau)) <= kFollow * tau;
+    go = !settled || reading || comb[beat_p] > win * comb[pi];
+  } else {
+    go = best > win * comb[pi];
+  }
+  if (go) {
     if (++jump_count >= tau) {
       b_next += e;
       jump_count = 0;

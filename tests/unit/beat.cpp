@@ -845,6 +845,44 @@ GST_START_TEST (test_side_kept_against_passage)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_far_phase_kept_against_passage)
+{
+  /* a kick on the beat with a soft off-beat hi-hat for 12 s, then 24 s
+   * of loud chords on the half beat and pickups a sixteenth before the
+   * beat (both above the kick): the half beat is the other side, and the
+   * swing rule reads the pickup as the beat after the chord; the beat
+   * stays on the kick. When only the pickups go on, the tracker goes
+   * over to them. */
+  const double bpm = 112.0, T = 60.0 / bpm, seconds = 48.0, until = 36.0;
+  Track kick, hat, chords;
+  kick.seconds = hat.seconds = chords.seconds = seconds;
+  kick.click_level = 0.3;
+  hat.click_level = 0.1;
+  chords.click_level = 0.6;
+  for (double t : grid (0.5, bpm, until))
+    kick.clicks.push_back (t);
+  for (double t : grid (0.5 + T / 2, bpm, until))
+    (t < 12.0 ? hat : chords).clicks.push_back (t);
+  Track pickups = chords;
+  pickups.click_level = 0.45;
+  pickups.clicks.clear ();
+  for (double t : grid (0.5 + 3 * T / 4, bpm, seconds))
+    if (t >= 12.0)
+      pickups.clicks.push_back (t);
+  std::vector<float> x = mixed (kick, hat, 1.0f, 1.0f);
+  const std::vector<float> y = mixed (chords, pickups, 1.0f, 1.0f);
+  for (size_t i = 0; i < x.size (); i++)
+    x[i] += y[i];
+  for (bool start : {true, false}) {
+    BeatSettings s;
+    s.start_is_beat = start;
+    const Run r = run (x, 44100, 1, s);
+    check_beats (r, kick.clicks, 5.0, until, 0.030, 0.95);
+    check_beats (r, pickups.clicks, until + 6.0, seconds, 0.030, 0.9);
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST (test_no_early_double_tempo)
 {
   /* loud quarter notes with quieter eighths between them, from the first
@@ -954,6 +992,7 @@ beat_suite (void)
   tcase_add_test (tc, test_start_is_beat);
   tcase_add_test (tc, test_start_after_noise);
   tcase_add_test (tc, test_side_kept_against_passage);
+  tcase_add_test (tc, test_far_phase_kept_against_passage);
   return s;
 }
 
