@@ -121,7 +121,12 @@ constexpr double kFarWin = 2.5;
  * it wins, where the comb supports it there (at least kAnchorSupport of
  * the best value, both above the mean; a stream joined mid-piece, whose
  * first sound may fall anywhere, is not held on a phase without onsets).
- * kSideWin then keeps the side so taken. */
+ * kSideWin then keeps the side so taken; a tempo switch within those
+ * seconds (from a faster relative taken first) keeps the anchor until the
+ * new tempo has settled, up to kSettleSeconds longer: in between, no rule
+ * would hold the side (no_work_song with reverb switched from 220 to 110
+ * BPM at 5.5 s and went over to its louder off-beat at 6 s, F 0.004;
+ * 0.981 so). */
 constexpr double kAnchorWindow = 0.1;
 constexpr double kAnchorSeconds = 6.0;
 constexpr double kAnchorWeight = 1.5;
@@ -1018,7 +1023,9 @@ BeatTracker::Impl::update_phase ()
   contrast = best / mean;
   if (settings.start_is_beat && anchor >= 0 &&
       n - first_sound >= kAnchorWindow * kFps &&
-      n - anchor < kAnchorSeconds * kFps) {
+      (n - anchor < kAnchorSeconds * kFps ||
+       (n - tau_since < kSettleSeconds * kFps &&
+        n - anchor < (kAnchorSeconds + kSettleSeconds) * kFps))) {
     /* the anchor frame lies at comb phase (n - anchor) mod tau */
     const double pa = std::fmod ((double)(n - anchor), tau);
     const int a0 = (int)pa % np, a1 = (a0 + 1) % np;

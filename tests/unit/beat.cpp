@@ -883,6 +883,29 @@ GST_START_TEST (test_far_phase_kept_against_passage)
 }
 GST_END_TEST;
 
+GST_START_TEST (test_start_kept_over_level_switch)
+{
+  /* the piece of test_start_is_beat after a little hiss: the tempo is
+   * first taken at double (the eighths), and the switch to the beat comes
+   * 4-6 s after the start. The start holds the side until the new tempo
+   * has settled (it used to end at 6 s, before the side rule applied,
+   * and the beats went over to the loud off-beat). */
+  for (const auto &[bpm, lead] :
+       {std::pair{110.0, 1.0}, std::pair{115.0, 1.0}, std::pair{120.0, 1.6},
+        std::pair{125.0, 2.4}}) {
+    const double seconds = 24.0;
+    std::vector<float> x = comping (bpm, seconds, lead);
+    for (size_t i = 0; i < (size_t)(lead * 44100); i++)
+      x[i] += (float)(0.003 * noise ((uint32_t)i));
+    const Run r = run (x, 44100);
+    fail_unless (std::fabs (r.status.bpm / bpm - 1.0) <= 0.005,
+                 "%g BPM: tempo %.2f", bpm, r.status.bpm);
+    check_beats (r, grid (lead, bpm, seconds), lead + 10.0, seconds, 0.030,
+                 0.95);
+  }
+}
+GST_END_TEST;
+
 GST_START_TEST (test_no_early_double_tempo)
 {
   /* loud quarter notes with quieter eighths between them, from the first
@@ -993,6 +1016,7 @@ beat_suite (void)
   tcase_add_test (tc, test_start_after_noise);
   tcase_add_test (tc, test_side_kept_against_passage);
   tcase_add_test (tc, test_far_phase_kept_against_passage);
+  tcase_add_test (tc, test_start_kept_over_level_switch);
   return s;
 }
 
