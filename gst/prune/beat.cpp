@@ -102,16 +102,16 @@ constexpr double kJumpWin = 1.15;     /* a far phase must win by this much */
 constexpr double kHalfBand = 0.15;
 constexpr double kSideWin = 4.0;
 constexpr double kSettleSeconds = 2.0;
-/* Any other far jump made so (a quarter of a beat, a triplet) must win by
- * kFarWin. The swing rule (swing_phase()) names a phase other than the
- * strongest the beat; once settled it moves the phase at once only when
- * the phase followed is the strongest one (its reading of that phase),
- * and otherwise its phase must win as any other. In ttsong_iii (held
- * out) the half beat, then the sixteenth before the beat carry more
- * onsets than the beat for passages: with the strongest on the half beat
- * kept off by kSideWin, the swing rule took the sixteenth (its comb 1.2
- * times the beat's) and held it to the end (F 0.162, 0.874 with
- * kFarWin; 2 and 3 score the same). */
+/* Once settled so, any other jump beyond kFollow (a quarter of a beat, a
+ * triplet) must win by kFarWin. The swing rule (swing_phase()) may name
+ * a phase other than the strongest the beat; once settled, it moves the
+ * phase at once only when the phase followed is the strongest one (its
+ * reading of that phase), and otherwise its phase must win as any other.
+ * In ttsong_iii (held out) the half beat, then the sixteenth before the
+ * beat carry more onsets than the beat for passages: with the strongest
+ * on the half beat kept off by kSideWin, the swing rule took the
+ * sixteenth (its comb 1.2 times the beat's) and held it to the end (F
+ * 0.162; 0.874 with kFarWin, and the same with 2 or 3). */
 constexpr double kFarWin = 2.5;
 /* Start on a beat (BeatSettings::start_is_beat): music mostly starts on
  * a beat (29 of the 31 OpenMSX pieces have their first note on one, 25 of

@@ -263,6 +263,16 @@ comping (double bpm, double seconds, double first, double soft = 0.25,
   return mixed (on, off, 1.0f, 1.0f);
 }
 
+/* comping() entering after @lead s of hiss (white noise at -55 dBFS) */
+std::vector<float>
+comping_after_hiss (double bpm, double seconds, double lead)
+{
+  std::vector<float> x = comping (bpm, seconds, lead);
+  for (size_t i = 0; i < (size_t)(lead * 44100); i++)
+    x[i] += (float)(0.003 * noise ((uint32_t)i));
+  return x;
+}
+
 } // namespace
 
 GST_START_TEST (test_click_tempi)
@@ -802,10 +812,7 @@ GST_START_TEST (test_start_after_noise)
    * the louder side (120); see docs/elements/beatdetect.md. */
   for (double bpm : {130.0, 150.0}) {
     const double lead = 2.4, seconds = 40.0;
-    std::vector<float> x = comping (bpm, seconds, lead);
-    for (size_t i = 0; i < (size_t)(lead * 44100); i++)
-      x[i] += (float)(0.003 * noise ((uint32_t)i));
-    const Run r = run (x, 44100);
+    const Run r = run (comping_after_hiss (bpm, seconds, lead), 44100);
     fail_unless (std::fabs (r.status.bpm / bpm - 1.0) <= 0.005,
                  "%g BPM: tempo %.2f", bpm, r.status.bpm);
     check_beats (r, grid (lead, bpm, seconds), 8.0, seconds, 0.030, 0.95);
@@ -894,10 +901,7 @@ GST_START_TEST (test_start_kept_over_level_switch)
        {std::pair{110.0, 1.0}, std::pair{115.0, 1.0}, std::pair{120.0, 1.6},
         std::pair{125.0, 2.4}}) {
     const double seconds = 24.0;
-    std::vector<float> x = comping (bpm, seconds, lead);
-    for (size_t i = 0; i < (size_t)(lead * 44100); i++)
-      x[i] += (float)(0.003 * noise ((uint32_t)i));
-    const Run r = run (x, 44100);
+    const Run r = run (comping_after_hiss (bpm, seconds, lead), 44100);
     fail_unless (std::fabs (r.status.bpm / bpm - 1.0) <= 0.005,
                  "%g BPM: tempo %.2f", bpm, r.status.bpm);
     check_beats (r, grid (lead, bpm, seconds), lead + 10.0, seconds, 0.030,
