@@ -820,72 +820,76 @@ GST_START_TEST (test_start_after_noise)
 }
 GST_END_TEST;
 
+/* 112 BPM, 48 s: a kick on the beat until @kick_until s, a soft off-beat
+ * hi-hat for 12 s, then loud off-beat chords until @chords_until s */
+struct Passage {
+  static constexpr double bpm = 112.0, T = 60.0 / bpm, seconds = 48.0;
+  Track kick, hat, chords;
+  Passage (double kick_until, double chords_until)
+  {
+    kick.seconds = hat.seconds = chords.seconds = seconds;
+    kick.click_level = 0.3;
+    hat.click_level = 0.1;
+    chords.click_level = 0.6;
+    kick.clicks = grid (0.5, bpm, kick_until);
+    for (double t : grid (0.5 + T / 2, bpm, chords_until))
+      (t < 12.0 ? hat : chords).clicks.push_back (t);
+  }
+  /* the three tracks and @more mixed */
+  std::vector<float> render (const Track &more) const
+  {
+    std::vector<float> x = mixed (kick, hat, 1.0f, 1.0f);
+    const std::vector<float> y = mixed (chords, more, 1.0f, 1.0f);
+    for (size_t i = 0; i < x.size (); i++)
+      x[i] += y[i];
+    return x;
+  }
+};
+
 GST_START_TEST (test_side_kept_against_passage)
 {
-  /* a kick on the beat with a soft off-beat hi-hat for 12 s, then 24 s
-   * of loud off-beat chords over it (their comb up to twice the
-   * beat's): the beat stays on the kick; and when the kick stops and
-   * only the off-beat goes on, the tracker goes over to it */
-  const double bpm = 112.0, T = 60.0 / bpm, seconds = 48.0;
-  Track kick, hat, chords;
-  kick.seconds = hat.seconds = chords.seconds = seconds;
-  kick.click_level = 0.3;
-  hat.click_level = 0.1;
-  chords.click_level = 0.6;
-  for (double t : grid (0.5, bpm, seconds))
-    if (t < 36.0)
-      kick.clicks.push_back (t);
-  for (double t : grid (0.5 + T / 2, bpm, seconds))
-    (t < 12.0 ? hat : chords).clicks.push_back (t);
-  std::vector<float> x = mixed (kick, hat, 1.0f, 1.0f);
-  const std::vector<float> y = chords.render ();
-  for (size_t i = 0; i < x.size (); i++)
-    x[i] += y[i];
+  /* the kick and hi-hat, then 24 s of loud off-beat chords over them
+   * (their comb up to twice the beat's): the beat stays on the kick; and
+   * when the kick stops and only the off-beat goes on, the tracker goes
+   * over to it */
+  const Passage p (36.0, Passage::seconds);
+  Track none;
+  none.seconds = Passage::seconds;
+  const std::vector<float> x = p.render (none);
   for (bool start : {true, false}) {
     BeatSettings s;
     s.start_is_beat = start;
     const Run r = run (x, 44100, 1, s);
-    check_beats (r, kick.clicks, 5.0, 36.0, 0.030, 0.95);
+    check_beats (r, p.kick.clicks, 5.0, 36.0, 0.030, 0.95);
     /* a side with no onset left loses at once, whatever the ratio */
-    check_beats (r, chords.clicks, 42.0, seconds, 0.030, 0.9);
+    check_beats (r, p.chords.clicks, 42.0, Passage::seconds, 0.030, 0.9);
   }
 }
 GST_END_TEST;
 
 GST_START_TEST (test_far_phase_kept_against_passage)
 {
-  /* a kick on the beat with a soft off-beat hi-hat for 12 s, then 24 s
-   * of loud chords on the half beat and pickups a sixteenth before the
-   * beat (both above the kick): the half beat is the other side, and the
-   * swing rule reads the pickup as the beat after the chord; the beat
-   * stays on the kick. When only the pickups go on, the tracker goes
-   * over to them. */
-  const double bpm = 112.0, T = 60.0 / bpm, seconds = 48.0, until = 36.0;
-  Track kick, hat, chords;
-  kick.seconds = hat.seconds = chords.seconds = seconds;
-  kick.click_level = 0.3;
-  hat.click_level = 0.1;
-  chords.click_level = 0.6;
-  for (double t : grid (0.5, bpm, until))
-    kick.clicks.push_back (t);
-  for (double t : grid (0.5 + T / 2, bpm, until))
-    (t < 12.0 ? hat : chords).clicks.push_back (t);
-  Track pickups = chords;
+  /* the kick and hi-hat, then 24 s of loud chords on the half beat and
+   * pickups a sixteenth before the beat (both above the kick): the half
+   * beat is the other side, and the swing rule reads the pickup as the
+   * beat after the chord; the beat stays on the kick. When only the
+   * pickups go on, the tracker goes over to them. */
+  const double until = 36.0;
+  const Passage p (until, until);
+  Track pickups;
+  pickups.seconds = Passage::seconds;
   pickups.click_level = 0.45;
-  pickups.clicks.clear ();
-  for (double t : grid (0.5 + 3 * T / 4, bpm, seconds))
+  for (double t :
+       grid (0.5 + 3 * Passage::T / 4, Passage::bpm, Passage::seconds))
     if (t >= 12.0)
       pickups.clicks.push_back (t);
-  std::vector<float> x = mixed (kick, hat, 1.0f, 1.0f);
-  const std::vector<float> y = mixed (chords, pickups, 1.0f, 1.0f);
-  for (size_t i = 0; i < x.size (); i++)
-    x[i] += y[i];
+  const std::vector<float> x = p.render (pickups);
   for (bool start : {true, false}) {
     BeatSettings s;
     s.start_is_beat = start;
     const Run r = run (x, 44100, 1, s);
-    check_beats (r, kick.clicks, 5.0, until, 0.030, 0.95);
-    check_beats (r, pickups.clicks, until + 6.0, seconds, 0.030, 0.9);
+    check_beats (r, p.kick.clicks, 5.0, until, 0.030, 0.95);
+    check_beats (r, pickups.clicks, until + 6.0, Passage::seconds, 0.030, 0.9);
   }
 }
 GST_END_TEST;
