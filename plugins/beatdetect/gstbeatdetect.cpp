@@ -182,7 +182,22 @@ gst_beat_detect_setup (GstAudioFilter *filter, const GstAudioInfo *info)
   return TRUE;
 }
 
-/* @n frames of @data in @format as float into st.chunk. */
+/* out[i] = in[i] * scale: in blocks of 8 of fixed length and without
+ * aliasing, which the compiler vectorizes at -O2 */
+template<typename T>
+static void
+scaled (float *__restrict out, const T *__restrict in, std::size_t n,
+        float scale)
+{
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (std::size_t k = 0; k < 8; k++)
+      out[i + k] = static_cast<float> (in[i + k]) * scale;
+  for (; i < n; i++)
+    out[i] = static_cast<float> (in[i]) * scale;
+}
+
+/* @samples samples of @data in @format as float into st.chunk. */
 static void
 to_float (State &st, const guint8 *data, GstAudioFormat format,
           std::size_t samples)
@@ -192,24 +207,18 @@ to_float (State &st, const guint8 *data, GstAudioFormat format,
     case GST_AUDIO_FORMAT_F32LE: /* only when not aligned for float */
       std::memcpy (out, data, samples * sizeof (float));
       break;
-    case GST_AUDIO_FORMAT_F64LE: {
-      const auto *in = reinterpret_cast<const double *> (data);
-      for (std::size_t i = 0; i < samples; i++)
-        out[i] = static_cast<float> (in[i]);
+    case GST_AUDIO_FORMAT_F64LE:
+      scaled (out, reinterpret_cast<const double *> (data), samples, 1.0f);
       break;
-    }
-    case GST_AUDIO_FORMAT_S16LE: {
-      const auto *in = reinterpret_cast<const gint16 *> (data);
-      for (std::size_t i = 0; i < samples; i++)
-        out[i] = in[i] * (1.0f / 32768.0f);
+    case GST_AUDIO_FORMAT_S16LE:
+      scaled (out, reinterpret_cast<const gint16 *> (data), samples,
+              1.0f / 32768.0f);
       break;
-    }
-    case GST_AUDIO_FORMAT_S32LE: {
-      const auto *in = reinterpret_cast<const gint32 *> (data);
-      for (std::size_t i = 0; i < samples; i++)
-        out[i] = static_cast<float> (in[i] * (1.0 / 2147483648.0));
+    case GST_AUDIO_FORMAT_S32LE:
+      /* int to float rounds to 24 bits; the power of two scales exactly */
+      scaled (out, reinterpret_cast<const gint32 *> (data), samples,
+              1.0f / 2147483648.0f);
       break;
-    }
     default:
       std::fill_n (out, samples, 0.0f);
       break;
