@@ -397,6 +397,8 @@ struct BeatTracker::Impl {
     return pk_flux > 1e-12 && std::sqrt (pk_o2 * pk_w) >= kPeaky * pk_flux;
   }
   bool in_gap () const { return silent_run > silent_run_max + 0.03; }
+  /* within kSettleSeconds of the last tempo switch */
+  bool settling () const { return n - tau_since < kSettleSeconds * kFps; }
   double confidence () const
   {
     const double pc = std::clamp ((contrast - 1.0) / 2.0, 0.0, 1.0);
@@ -1024,7 +1026,7 @@ BeatTracker::Impl::update_phase ()
   if (settings.start_is_beat && anchor >= 0 &&
       n - first_sound >= kAnchorWindow * kFps &&
       (n - anchor < kAnchorSeconds * kFps ||
-       (n - tau_since < kSettleSeconds * kFps &&
+       (settling () &&
         n - anchor < (kAnchorSeconds + kSettleSeconds) * kFps))) {
     /* the anchor frame lies at comb phase (n - anchor) mod tau */
     const double pa = std::fmod ((double)(n - anchor), tau);
@@ -1070,8 +1072,7 @@ BeatTracker::Impl::update_phase ()
   if (ph < 0.0)
     ph += tau;
   const int pi = std::clamp ((int)std::lround (ph), 0, np - 1);
-  const bool settled =
-      state == LockState::Locked && n - tau_since >= kSettleSeconds * kFps;
+  const bool settled = state == LockState::Locked && !settling ();
   const double win = !settled ? kJumpWin
                      : std::fabs (std::fabs (e) / tau - 0.5) < kHalfBand
                          ? kSideWin

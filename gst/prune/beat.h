@@ -78,19 +78,25 @@
  *    within 20 % of a period; a phase further away must win by 15 % for
  *    a whole beat before the tracker jumps to it; while locked, a jump to
  *    the other side of the beat (half a period away, within 15 %) must
- *    win by 4 times, from 2 s after a switch of tempo on (the off-beat of
- *    many pieces carries more onsets than the beat for whole passages).
- *    With start_is_beat, for the first 6 s the phase of the strongest
- *    onset within 0.1 s of the first sound wins wherever the comb holds
- *    at least a quarter of its best value there (music mostly starts on a
- *    beat), and the side so taken is kept. Phase contrast is the best
- *    comb value over the mean (before the start's weight). Swing: when the comb
- * has a second peak (at least a tenth of the first, above the mean) that
- * follows the strongest phase by less than 0.4 period, with nothing at the same
- * distance before it, and that carries an onset in at least half of the comb's
- * periods, the beat is that second peak: the beat is the phase a long interval
- * follows (a swung or dotted eighth, often louder than the beat, lies 2/3 or
- * 3/4 of the way to the next one).
+ *    win by 4 times, and any other jump beyond a fifth of a period by
+ *    2.5 times, from 2 s after a switch of tempo on (the off-beat, or a
+ *    sixteenth before the beat, carries more onsets than the beat in
+ *    whole passages of many pieces). With start_is_beat, for the first
+ *    6 s (up to 8 s when the tempo switches in them, until it has
+ *    settled) the phase of the strongest onset within 0.1 s of the
+ *    entrance wins wherever the comb holds at least a quarter of its best
+ *    value there (music mostly starts on a beat), and the side so taken
+ *    is kept; the entrance is the first sound, or music coming in 20 dB
+ *    over stationary noise before the first lock. Phase contrast is the
+ *    best comb value over the mean (before the start's weight). Swing:
+ *    when the comb has a second peak (at least a tenth of the first,
+ *    above the mean) that follows the strongest phase by less than 0.4
+ *    period, with nothing at the same distance before it, and that
+ *    carries an onset in at least half of the comb's periods, the beat
+ *    is that second peak: the beat is the phase a long interval follows
+ *    (a swung or dotted eighth, often louder than the beat, lies 2/3 or
+ *    3/4 of the way to the next one). Once settled, such a second peak
+ *    away from the phase followed must win as any other jump.
  * 5. Lock: "searching" until, for 0.2 s running, the tempo winner agrees
  *    with the tempo followed (within 4 %) and either the tempo confidence
  *    is >= 0.3 with a phase contrast >= 4, or the confidence is >= 0.1
