@@ -155,7 +155,8 @@ awk -v titles="$(IFS='|'; echo "${titles[*]}")" '
 echo
 echo "error classes (tests/eval/beat-errors.py: level = tempo / reference tempo;"
 echo "phase = share of beats on the beat / on the half beat / elsewhere; columns"
-echo "as in the table above; on/half, peak: the audio's onsets on the reference grid):"
+echo "as in the table above; on/half, peak: the audio's onsets on the reference grid;"
+echo "harm 3/4: how much the harmony repeats after 3 and after 4 reference beats):"
 errs=("$work/causal" "$work/lookahead")
 [ $anchor = 0 ] || errs+=("$work/aubio")
 /usr/bin/python3 "$here/beat-errors.py" "$cache" "${errs[@]}" ||
