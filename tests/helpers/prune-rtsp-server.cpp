@@ -14,7 +14,9 @@
  * (EPOCH is --epoch, default the start time), so a server killed and
  * started again with the same --epoch goes on with the same scene, and
  * the motion intervals (--truth, in seconds after EPOCH) are known in wall
- * time. Prints "ready rtsp://127.0.0.1:PORT/cam" on stdout once it
+ * time. With --audio the stream also carries a metronome (a tick a
+ * second, L16 mono at 44.1 kHz), running since the server started. Prints
+ * "ready rtsp://127.0.0.1:PORT/cam" on stdout once it
  * listens. SIGINT/SIGTERM stop it cleanly.
  *
  * Exit status: 0 stopped, 1 cannot serve (port taken), 2 usage error.
@@ -138,6 +140,7 @@ main (int argc, char **argv)
 {
   gint port = 0, width = 320, height = 180, fps = 10;
   gdouble epoch = 0, noise = -1;
+  gboolean audio = FALSE;
   gchar *truth = nullptr;
   const GOptionEntry entries[] = {
       {"port", 'p', 0, G_OPTION_ARG_INT, &port, "TCP port to listen on",
@@ -149,6 +152,8 @@ main (int argc, char **argv)
       {"fps", 'f', 0, G_OPTION_ARG_INT, &fps, "Frames per second (10)", "N"},
       {"noise", 'n', 0, G_OPTION_ARG_DOUBLE, &noise,
        "Sensor noise sigma (default: the preset's)", "SIGMA"},
+      {"audio", 'a', 0, G_OPTION_ARG_NONE, &audio,
+       "Also serve a metronome track (a tick a second)", nullptr},
       {"truth", 't', 0, G_OPTION_ARG_FILENAME, &truth,
        "Write the motion intervals (seconds after the epoch, one \"start "
        "end\" line each) to FILE",
@@ -208,7 +213,14 @@ main (int argc, char **argv)
       "/1 ! queue ! x264enc tune=zerolatency speed-preset=ultrafast "
       "key-int-max=" +
       std::to_string (fps) +
-      " ! rtph264pay name=pay0 pt=96 config-interval=-1 )";
+      " ! rtph264pay name=pay0 pt=96 config-interval=-1 " +
+      /* S16: the 1.22 generator in float leaves a sample of some ticks
+       * unset */
+      std::string (audio ? "audiotestsrc is-live=true wave=ticks ! "
+                           "audio/x-raw,format=S16LE,rate=44100,channels=1 ! "
+                           "audioconvert ! rtpL16pay name=pay1 pt=97 "
+                         : "") +
+      ")";
   gst_rtsp_media_factory_set_launch (factory, launch.c_str ());
   gst_rtsp_media_factory_set_shared (factory, TRUE);
   g_signal_connect (factory, "media-configure", G_CALLBACK (on_media_configure),

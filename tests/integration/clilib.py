@@ -4,14 +4,17 @@
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 from testlib import check, fail, skip  # noqa: F401 (re-exported)
 
 TOOL = os.environ.get("PRUNE_GST_PRUNE", "")
+RTSP_SERVER = os.environ.get("PRUNE_RTSP_SERVER", "")
 SANITIZED = bool(os.environ.get("PRUNE_SANITIZER_PRELOAD"))
 
 
@@ -123,3 +126,41 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def need_rtsp_server():
+    if not RTSP_SERVER or not os.access(RTSP_SERVER, os.X_OK):
+        skip("the RTSP test server is not built (needs "
+             "libgstrtspserver-1.0-dev, scripts/setup.sh)")
+
+
+def start_rtsp_server(port, epoch, tmp, n, extra=()):
+    """Starts tests/helpers/prune-rtsp-server (EXTRA: more options); waits
+    for its 'ready' line (retries while the port is still held by a killed
+    one)."""
+    for attempt in range(10):
+        log = open(os.path.join(tmp, f"server{n}.{attempt}.log"), "w")
+        p = subprocess.Popen([RTSP_SERVER, "--port", str(port), "--epoch",
+                              repr(epoch)] + list(extra),
+                             stdout=subprocess.PIPE, stderr=log, text=True)
+        line = p.stdout.readline()
+        if line.startswith("ready "):
+            return p
+        p.wait(timeout=10)
+        time.sleep(0.5)
+    fail("the RTSP test server does not start")
+
+
+def stop_rtsp_server(server):
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+def wait_until(t):
+    """Sleeps until the wall clock reads T (unix seconds)."""
+    d = t - time.time()
+    if d > 0:
+        time.sleep(d)

@@ -7,7 +7,8 @@
 #   - the kept segment files hold video and AAC audio, and in each the
 #     audio lasts as long as the video (within 0.1 s): audio kept in sync;
 #   - with --beats 2 the ticks are found (prune-beat) and files are cut on
-#     beats inside the kept stretch (list reasons "beats" in the report);
+#     beats inside the kept stretch (list reasons "beats" in the report),
+#     the first sound taken as a beat (report: "start-is-beat": true);
 #   - --mode mark: each file's audio starts with its video (pre-rolled);
 #   - --no-audio leaves the audio out.
 import json
@@ -101,6 +102,8 @@ def main():
           f"{rep['beats-total']} beats found in 20 s of one tick a second")
     reasons = [s["reason"] for s in rep["segments"]]
     check("beats" in reasons, f"files cut on beats: {reasons}")
+    check(rep["settings"].get("start-is-beat") is True,
+          "a file starts with its audio: start-is-beat true in the report")
 
     out = os.path.join(tmp, "mute")
     run([src, "-o", out, "--no-audio"], expect=0)

@@ -20,43 +20,17 @@ import subprocess
 import time
 
 import clilib as lib
-check, fail = lib.check, lib.fail
-
-SERVER = os.environ.get("PRUNE_RTSP_SERVER", "")
-
-
-def start_server(port, epoch, tmp, n):
-    """Starts the server; waits for its 'ready' line (retries while the
-    port is still held by the killed one)."""
-    for attempt in range(10):
-        log = open(os.path.join(tmp, f"server{n}.{attempt}.log"), "w")
-        p = subprocess.Popen([SERVER, "--port", str(port), "--epoch",
-                              repr(epoch)], stdout=subprocess.PIPE,
-                             stderr=log, text=True)
-        line = p.stdout.readline()
-        if line.startswith("ready "):
-            return p
-        p.wait(timeout=10)
-        time.sleep(0.5)
-    fail("the RTSP test server does not start")
-
-
-def wait_until(t):
-    d = t - time.time()
-    if d > 0:
-        time.sleep(d)
+check = lib.check
 
 
 def main():
     lib.need_tools("ffmpeg", "ffprobe")
-    if not SERVER or not os.access(SERVER, os.X_OK):
-        lib.skip("the RTSP test server is not built (needs "
-                 "libgstrtspserver-1.0-dev, scripts/setup.sh)")
+    lib.need_rtsp_server()
     tmp = lib.tmpdir()
     out = os.path.join(tmp, "cam")
     port = lib.free_port()
     epoch = time.time() - 3.0
-    server = start_server(port, epoch, tmp, 1)
+    server = lib.start_rtsp_server(port, epoch, tmp, 1)
     uri = f"rtsp://127.0.0.1:{port}/cam"
     log_out = open(os.path.join(tmp, "prune.out"), "w+")
     log_err = open(os.path.join(tmp, "prune.err"), "w+")
@@ -64,25 +38,21 @@ def main():
                               "2", "--reconnect-max", "2"],
                              stdout=log_out, stderr=log_err, text=True)
     try:
-        wait_until(epoch + 19.0)
+        lib.wait_until(epoch + 19.0)
         server.kill()
         server.wait()
         print("server killed at scene time %.1f s" % (time.time() - epoch))
-        wait_until(epoch + 21.0)
-        server = start_server(port, epoch, tmp, 2)
+        lib.wait_until(epoch + 21.0)
+        server = lib.start_rtsp_server(port, epoch, tmp, 2)
         print("server back at scene time %.1f s" % (time.time() - epoch))
-        wait_until(epoch + 29.5)
+        lib.wait_until(epoch + 29.5)
         check(prune.poll() is None, "gst-prune still runs before the SIGINT")
         prune.send_signal(signal.SIGINT)
         status = prune.wait(timeout=120)
     finally:
         if prune.poll() is None:
             prune.kill()
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        lib.stop_rtsp_server(server)
     log_out.seek(0)
     log_err.seek(0)
     stdout, stderr = log_out.read(), log_err.read()

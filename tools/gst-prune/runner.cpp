@@ -140,6 +140,16 @@ live_scheme (const std::string &uri)
   return false;
 }
 
+/* Whether the input starts where its audio does: a file, or the demo. A
+ * camera, a network stream or a device was running before we joined, so
+ * its first sound is no beat (beatdetect's start-is-beat). */
+bool
+starts_with_its_audio (const Options &o)
+{
+  return o.kind == InputKind::File || o.kind == InputKind::Demo ||
+         (o.kind == InputKind::Uri && !live_scheme (o.uri));
+}
+
 /* Highest index of an existing seg%05d.* file in @dir, or -1. */
 gint64
 highest_existing_index (const std::string &dir)
@@ -607,6 +617,8 @@ Job::build_audio_branch (GstPad *pad)
   std::vector<GstElement *> els;
   for (const char *f : chain) {
     GstElement *e = gst_element_factory_make (f, nullptr);
+    if (e != nullptr && std::strcmp (f, "beatdetect") == 0)
+      g_object_set (e, "start-is-beat", starts_with_its_audio (o_), nullptr);
     if (e == nullptr) {
       for (GstElement *x : els)
         gst_object_unref (gst_object_ref_sink (x));
@@ -1449,6 +1461,9 @@ Job::run ()
       {"reconnect", o_.reconnect ? "true" : "false"},
       {"reconnect-max", num (o_.reconnect_max)},
   };
+  if (o_.beats > 0)
+    rec_.settings.emplace_back ("start-is-beat",
+                                starts_with_its_audio (o_) ? "true" : "false");
   if (o_.kind == InputKind::Demo) {
     auto c = prune::scene::Config::preset (prune::scene::kPresetDemo);
     c.seconds = o_.demo_seconds;
