@@ -187,6 +187,20 @@ verdict=$(awk -v look="$lookahead" '
     exit bad
   }' "$work/causal.score" "$work/lookahead.score") && ok=1 || ok=0
 echo "$verdict"
+# The tempo where the level is right (the anchor's "tempo biased +1.5-2 %"
+# reads so): the pieces within 4 % of the reference tempo. Information
+# beside the target above, which counts every piece.
+level_tempo() {
+  awk 'FNR == 1 || $1 == "MEAN" { next }
+    { e = $7 + 0; a = e < 0 ? -e : e
+      if ($7 != "nan" && a <= 4) { v[++n] = a; if (a > w) { w = a; c = $1 } } }
+    END { if (n == 0) { print "no piece at the reference level"; exit }
+      for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+      m = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+      printf("%d pieces at the reference tempo: worst %.2f %% (%s), median %.2f %%\n", n, w, c, m) }' "$1"
+}
+echo "tempo error at the reference level, causal: $(level_tempo "$work/causal.score")"
+[ $anchor = 0 ] || echo "tempo error at the reference level, aubiotrack: $(level_tempo "$work/aubio.score")"
 if [ $anchor = 1 ]; then
   awk 'FNR == 1 { f++ } $1 == "MEAN" { F[f] = $4; A[f] = $10 }
     END { printf("vs aubiotrack (same run): causal F %.3f vs %.3f, AMLt %.3f vs %.3f\n", F[1], F[3], A[1], A[3]) }' \
