@@ -151,6 +151,19 @@ def start_rtsp_server(port, epoch, tmp, n, extra=()):
     fail("the RTSP test server does not start")
 
 
+def rtsp_camera(scene_time=0.0, extra=()):
+    """The RTSP test camera for a gst-prune test (skips without it or
+    ffmpeg), its scene at SCENE_TIME now: (tmp dir, port, uri, epoch,
+    server)."""
+    need_tools("ffmpeg", "ffprobe")
+    need_rtsp_server()
+    tmp = tmpdir()
+    port = free_port()
+    epoch = time.time() - scene_time
+    server = start_rtsp_server(port, epoch, tmp, 1, extra)
+    return tmp, port, f"rtsp://127.0.0.1:{port}/cam", epoch, server
+
+
 def stop_rtsp_server(server):
     server.send_signal(signal.SIGTERM)
     try:
@@ -164,3 +177,34 @@ def wait_until(t):
     d = t - time.time()
     if d > 0:
         time.sleep(d)
+
+
+class LiveRun:
+    """gst-prune ARGS as a background process (a live input), its output
+    in files under TMP; interrupt() ends it as Ctrl-C does."""
+
+    def __init__(self, args, tmp):
+        self.out = open(os.path.join(tmp, "prune.out"), "w+")
+        self.err = open(os.path.join(tmp, "prune.err"), "w+")
+        self.proc = subprocess.Popen([TOOL] + args, stdout=self.out,
+                                     stderr=self.err, text=True)
+        self.status = None
+
+    def interrupt(self):
+        check(self.proc.poll() is None, "gst-prune still runs before the SIGINT")
+        self.proc.send_signal(signal.SIGINT)
+        self.status = self.proc.wait(timeout=120)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+
+    def output(self):
+        """(stdout, stderr), printed; fails on leaked objects."""
+        self.out.seek(0)
+        self.err.seek(0)
+        stdout, stderr = self.out.read(), self.err.read()
+        print(stdout)
+        print(stderr)
+        no_leaks(stderr, "gst-prune")
+        return stdout, stderr

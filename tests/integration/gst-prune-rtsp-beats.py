@@ -11,44 +11,24 @@
 #     1 %), at least 5 in the ~15 s run.
 import json
 import os
-import signal
-import subprocess
-import time
 
 import clilib as lib
 check = lib.check
 
 
 def main():
-    lib.need_tools("ffmpeg", "ffprobe")
-    lib.need_rtsp_server()
-    tmp = lib.tmpdir()
+    tmp, _, uri, epoch, server = lib.rtsp_camera(extra=["--audio"])
     out = os.path.join(tmp, "cam")
-    port = lib.free_port()
-    epoch = time.time()
-    server = lib.start_rtsp_server(port, epoch, tmp, 1, ["--audio"])
     lib.wait_until(epoch + 5.0)
-    log_out = open(os.path.join(tmp, "prune.out"), "w+")
-    log_err = open(os.path.join(tmp, "prune.err"), "w+")
-    prune = subprocess.Popen([lib.TOOL, f"rtsp://127.0.0.1:{port}/cam", "-o",
-                              out, "--beats", "4"],
-                             stdout=log_out, stderr=log_err, text=True)
+    run = lib.LiveRun([uri, "-o", out, "--beats", "4"], tmp)
     try:
         lib.wait_until(epoch + 20.0)
-        check(prune.poll() is None, "gst-prune still runs before the SIGINT")
-        prune.send_signal(signal.SIGINT)
-        status = prune.wait(timeout=120)
+        run.interrupt()
     finally:
-        if prune.poll() is None:
-            prune.kill()
+        run.kill()
         lib.stop_rtsp_server(server)
-    log_out.seek(0)
-    log_err.seek(0)
-    stdout, stderr = log_out.read(), log_err.read()
-    print(stdout)
-    print(stderr)
-    lib.no_leaks(stderr, "gst-prune")
-    check(status == 0, f"exit status {status} after SIGINT")
+    run.output()
+    check(run.status == 0, f"exit status {run.status} after SIGINT")
 
     with open(os.path.join(out, "report.json")) as f:
         rep = json.load(f)

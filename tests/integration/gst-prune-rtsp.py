@@ -15,8 +15,6 @@
 #     SIGINT); counted in run time, as a loaded server lags the wall clock.
 import json
 import os
-import signal
-import subprocess
 import time
 
 import clilib as lib
@@ -24,19 +22,10 @@ check = lib.check
 
 
 def main():
-    lib.need_tools("ffmpeg", "ffprobe")
-    lib.need_rtsp_server()
-    tmp = lib.tmpdir()
+    tmp, port, uri, epoch, server = lib.rtsp_camera(scene_time=3.0)
     out = os.path.join(tmp, "cam")
-    port = lib.free_port()
-    epoch = time.time() - 3.0
-    server = lib.start_rtsp_server(port, epoch, tmp, 1)
-    uri = f"rtsp://127.0.0.1:{port}/cam"
-    log_out = open(os.path.join(tmp, "prune.out"), "w+")
-    log_err = open(os.path.join(tmp, "prune.err"), "w+")
-    prune = subprocess.Popen([lib.TOOL, uri, "-o", out, "--stall-timeout",
-                              "2", "--reconnect-max", "2"],
-                             stdout=log_out, stderr=log_err, text=True)
+    run = lib.LiveRun([uri, "-o", out, "--stall-timeout", "2",
+                       "--reconnect-max", "2"], tmp)
     try:
         lib.wait_until(epoch + 19.0)
         server.kill()
@@ -46,20 +35,12 @@ def main():
         server = lib.start_rtsp_server(port, epoch, tmp, 2)
         print("server back at scene time %.1f s" % (time.time() - epoch))
         lib.wait_until(epoch + 29.5)
-        check(prune.poll() is None, "gst-prune still runs before the SIGINT")
-        prune.send_signal(signal.SIGINT)
-        status = prune.wait(timeout=120)
+        run.interrupt()
     finally:
-        if prune.poll() is None:
-            prune.kill()
+        run.kill()
         lib.stop_rtsp_server(server)
-    log_out.seek(0)
-    log_err.seek(0)
-    stdout, stderr = log_out.read(), log_err.read()
-    print(stdout)
-    print(stderr)
-    lib.no_leaks(stderr, "gst-prune")
-    check(status == 0, f"exit status {status} after SIGINT")
+    stdout, stderr = run.output()
+    check(run.status == 0, f"exit status {run.status} after SIGINT")
     check("stopped (Ctrl-C)" in stdout and "input lost" in stderr,
           "the summary and the reconnection are reported")
 
