@@ -15,7 +15,7 @@
  * started again with the same --epoch goes on with the same scene, and
  * the motion intervals (--truth, in seconds after EPOCH) are known in wall
  * time. With --audio the stream also carries a metronome (a tick a
- * second, L16 mono at 44.1 kHz), running since the server started. Prints
+ * second, L16 mono at 44.1 kHz, from when the media is first played). Prints
  * "ready rtsp://127.0.0.1:PORT/cam" on stdout once it
  * listens. SIGINT/SIGTERM stop it cleanly.
  *
