@@ -143,7 +143,7 @@ def chord_change_ac(x, rate, ref, beats=(3, 4)):
     frames = (len(x) - n) // hop
     period = np.median(np.diff(ref)) * rate / hop if len(ref) > 2 else 0.0
     half = int(round(period / 2))
-    if half < 1 or frames < 2 * half + 4 * period + 8:
+    if half < 1 or frames < 2 * half + max(beats) * period + 8:
         return [float("nan")] * len(beats)
     freqs = np.fft.rfftfreq(n, 1.0 / rate)
     band = (freqs >= 250) & (freqs <= 2700)
