@@ -140,14 +140,15 @@ live_scheme (const std::string &uri)
   return false;
 }
 
-/* Whether the input starts where its audio does: a file, or the demo. A
- * camera, a network stream or a device was running before we joined, so
- * its first sound is no beat (beatdetect's start-is-beat). */
+/* A camera, a network stream or a device: live, and running before the
+ * run joined it, so its first sound is no beat (beatdetect's
+ * start-is-beat). The demo played in real time is live but starts with
+ * the run. */
 bool
-starts_with_its_audio (const Options &o)
+joins_running_source (const Options &o)
 {
-  return o.kind == InputKind::File || o.kind == InputKind::Demo ||
-         (o.kind == InputKind::Uri && !live_scheme (o.uri));
+  return o.kind == InputKind::Device ||
+         (o.kind == InputKind::Uri && live_scheme (o.uri));
 }
 
 /* Highest index of an existing seg%05d.* file in @dir, or -1. */
@@ -618,7 +619,7 @@ Job::build_audio_branch (GstPad *pad)
   for (const char *f : chain) {
     GstElement *e = gst_element_factory_make (f, nullptr);
     if (e != nullptr && std::strcmp (f, "beatdetect") == 0)
-      g_object_set (e, "start-is-beat", starts_with_its_audio (o_), nullptr);
+      g_object_set (e, "start-is-beat", !joins_running_source (o_), nullptr);
     if (e == nullptr) {
       for (GstElement *x : els)
         gst_object_unref (gst_object_ref_sink (x));
@@ -835,9 +836,8 @@ Job::start_session ()
     finish (kExitRuntime, "error", error);
     return false;
   }
-  ss.live = (o_.kind == InputKind::Demo && o_.realtime) ||
-            o_.kind == InputKind::Device ||
-            (o_.kind == InputKind::Uri && live_scheme (o_.uri));
+  ss.live =
+      (o_.kind == InputKind::Demo && o_.realtime) || joins_running_source (o_);
   rec_.live = rec_.live || ss.live;
   Ref<GstBus> bus (gst_element_get_bus (ss.pipeline.get ()));
   ss.bus_watch = gst_bus_add_watch (bus.get (), on_bus, this);
@@ -1463,7 +1463,7 @@ Job::run ()
   };
   if (o_.beats > 0)
     rec_.settings.emplace_back ("start-is-beat",
-                                starts_with_its_audio (o_) ? "true" : "false");
+                                joins_running_source (o_) ? "false" : "true");
   if (o_.kind == InputKind::Demo) {
     auto c = prune::scene::Config::preset (prune::scene::kPresetDemo);
     c.seconds = o_.demo_seconds;
