@@ -30,7 +30,7 @@ gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 procps"
 # Evaluation (tests/eval, benchmarks with anchors): not needed to build or
 # run the test suite.
 EVAL="python3-numpy python3-mir-eval python3-mido openttd-openmsx fluidsynth
-fluid-soundfont-gm sox aubio-tools"
+fluid-soundfont-gm sox aubio-tools planetblupi-music-midi"
 
 PACKAGES=$(echo $BUILD $RUN $TEST)
 dry=no
