@@ -70,14 +70,23 @@ def onset_strength(x, rate):
     frames = (len(x) - n) // hop
     if frames < 2:
         return np.zeros(0), np.zeros(0)
-    idx = np.arange(n)[None, :] + hop * np.arange(frames)[:, None]
-    mag = np.abs(np.fft.rfft(x[idx] * np.hanning(n), axis=1)) * 4.0 / n
-    logm = np.log1p(30.0 * mag)
     freqs = np.fft.rfftfreq(n, 1.0 / rate)
+    bands = [(freqs >= lo) & (freqs < hi)
+             for lo, hi in ((30, 200), (200, 1600), (1600, 2700))]
+    win = np.hanning(n)
     flux = np.zeros(frames - 1)
-    for lo, hi in ((30, 200), (200, 1600), (1600, 2700)):
-        m = (freqs >= lo) & (freqs < hi)
-        flux += np.maximum(logm[1:, m] - logm[:-1, m], 0.0).mean(axis=1)
+    prev = None
+    for a in range(0, frames, 4096):  # bounded memory on long files
+        b = min(frames, a + 4096)
+        idx = np.arange(n)[None, :] + hop * np.arange(a, b)[:, None]
+        logm = np.log1p(30.0 * np.abs(np.fft.rfft(x[idx] * win, axis=1))
+                        * 4.0 / n)
+        if prev is not None:
+            logm = np.vstack([prev, logm])
+        for m in bands:
+            d = np.maximum(logm[1:, m] - logm[:-1, m], 0.0).mean(axis=1)
+            flux[a - (prev is not None):b - 1] += d
+        prev = logm[-1:]
     # half-wave rectified against a running mean (0.5 s)
     a = 1.0 - np.exp(-1.0 / (0.5 * rate / hop))
     mean = np.zeros_like(flux)

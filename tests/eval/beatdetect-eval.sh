@@ -69,7 +69,11 @@ case $set in
 esac
 
 skip() { echo "beatdetect-eval: SKIP: $*"; exit 77; }
-[ -d "$shared/data/beats/openmsx-dev" ] || skip "$shared/data/beats/openmsx-dev absent"
+if [ $set = planetblupi ]; then
+  [ -d "$shared/tools" ] || skip "$shared/tools absent"
+else
+  [ -d "$shared/data/beats/openmsx-dev" ] || skip "$shared/data/beats/openmsx-dev absent"
+fi
 missing=
 for t in fluidsynth sox; do command -v $t >/dev/null || missing="$missing $t"; done
 if [ $set = planetblupi ]; then
