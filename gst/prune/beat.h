@@ -30,9 +30,9 @@
  *    library; 10.8 Hz bins), log-compressed magnitudes log(1 + 30 |X|) in
  *    30 Hz–2.7 kHz, and the positive spectral flux against the previous
  *    frame, taken after a 3-bin maximum filter over the previous frame (so
- *    vibrato and slow glides do not count as onsets), averaged per band
- *    (30–200 Hz, 200–1600 Hz, 1.6–2.7 kHz) and the bands weighed alike
- *    (bass onsets count as much as the many treble bins). The flux minus
+ *    vibrato and slow glides do not count as onsets), averaged over the
+ *    bins (each bin weighs alike: the many bins of chords and hi-hats
+ *    count more than the few of the bass). The flux minus
  *    its running mean (time constant 0.5 s), half-wave rectified, is the
  *    onset strength; it is kept in a ring of about 4 periods of min-bpm
  *    plus 8 s (plus the lookahead), newest first and stored twice so that
