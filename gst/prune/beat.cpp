@@ -66,8 +66,11 @@ constexpr double kUnbias = 1.0;
  * counts the evidence per unit time, so that a level whose every beat
  * carries an onset beats the level twice as slow unless the slow level's
  * beats are clearly stronger (accents), while a faster level that only
- * fills in weak subdivisions still loses through the prior. */
-constexpr double kRateExp = 0.5;
+ * fills in weak subdivisions still loses through the prior. At 0.5 more
+ * pieces were followed at twice their tempo; below about 0.34 a click
+ * track at 200 BPM, which supports 100 BPM as well, goes to 100 by the
+ * prior (docs/benchmarks.md). */
+constexpr double kRateExp = 0.4;
 /* The bar decides between two levels 4:3 apart (the beat and the dotted
  * eighth of 3+3+2 rhythms, whose period often autocorrelates more
  * strongly than the beat's): four periods of the beat make a 4/4 bar,

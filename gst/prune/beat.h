@@ -43,7 +43,7 @@
  *    the first seconds). Every 4 frames each candidate period between
  *    60/max-bpm and 60/min-bpm is scored by the mean of a comb over its
  *    first four multiples, cut when its own lag is weak against that mean
- *    (a subdivision between clicks), times (bpm/preferred)^0.5 (evidence
+ *    (a subdivision between clicks), times (bpm/preferred)^0.4 (evidence
  *    per second) and a log-Gaussian prior around `preferred_bpm` (std
  *    `prior_octaves` octaves). Of two periods 4:3 apart (the beat and
  *    the dotted eighth of 3+3+2 rhythms), one whose four periods
