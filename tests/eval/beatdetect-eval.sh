@@ -9,8 +9,9 @@
 #                     GST_PLUGIN_PATH (default: build beside the sources)
 #   --set NAME        openmsx-dev (default: the pieces EVAL.md's targets are
 #                     set on) or planetblupi: the 10 MIDI pieces of Debian's
-#                     planetblupi-music-midi (another composer, 2.7 hours,
-#                     never used to develop the tracker), their beats taken
+#                     planetblupi-music-midi (another composer, 2.7 hours;
+#                     used to choose the onset weighing and the rate
+#                     weight, nothing else), their beats taken
 #                     from each file's tempo map and meter by
 #                     ../shared/tools/midi_beats.py; scored and printed
 #                     alike, its targets are information only
