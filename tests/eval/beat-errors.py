@@ -63,6 +63,17 @@ def read_wav_mono(path):
         return x.reshape(-1, w.getnchannels()).mean(axis=1), w.getframerate()
 
 
+def magnitude_blocks(x, n, hop, frames, block):
+    """Hann-windowed FFT magnitudes (scaled to the sine amplitude) of
+    frames 0..@frames-1 of @x (@n samples, @hop apart), @block frames at
+    a time: bounded memory on long files. Yields (first frame, mags)."""
+    win = np.hanning(n)
+    for a in range(0, frames, block):
+        b = min(frames, a + block)
+        idx = np.arange(n)[None, :] + hop * np.arange(a, b)[:, None]
+        yield a, np.abs(np.fft.rfft(x[idx] * win, axis=1)) * 4.0 / n
+
+
 def onset_strength(x, rate):
     """Positive log-spectral flux over 30 Hz-2.7 kHz, running mean
     removed; returns (times of frame centres, strength)."""
@@ -72,18 +83,14 @@ def onset_strength(x, rate):
         return np.zeros(0), np.zeros(0)
     freqs = np.fft.rfftfreq(n, 1.0 / rate)
     band = (freqs >= 30) & (freqs <= 2700)
-    win = np.hanning(n)
     flux = np.zeros(frames - 1)
     prev = None
-    for a in range(0, frames, 4096):  # bounded memory on long files
-        b = min(frames, a + 4096)
-        idx = np.arange(n)[None, :] + hop * np.arange(a, b)[:, None]
-        logm = np.log1p(30.0 * np.abs(np.fft.rfft(x[idx] * win, axis=1))
-                        * 4.0 / n)
-        if prev is not None:
+    for a, mag in magnitude_blocks(x, n, hop, frames, 4096):
+        logm = np.log1p(30.0 * mag[:, band])
+        if prev is not None:  # the block's first frame against the last
             logm = np.vstack([prev, logm])
-        d = np.maximum(logm[1:, band] - logm[:-1, band], 0.0).mean(axis=1)
-        flux[a - (prev is not None):b - 1] = d
+        d = np.maximum(logm[1:] - logm[:-1], 0.0).mean(axis=1)
+        flux[a - (prev is not None):a - (prev is not None) + len(d)] = d
         prev = logm[-1:]
     # half-wave rectified against a running mean (0.5 s)
     a = 1.0 - np.exp(-1.0 / (0.5 * rate / hop))
@@ -156,13 +163,9 @@ def chord_change_ac(x, rate, ref, beats=(3, 4)):
     band = (freqs >= 250) & (freqs <= 2700)
     pitch = np.round(12 * np.log2(freqs[band] / 440.0)).astype(int) % 12
     onehot = (pitch[:, None] == np.arange(12)[None, :]).astype(np.float64)
-    win = np.hanning(n)
     chroma = np.zeros((frames, 12))
-    for a in range(0, frames, 256):  # bounded memory on long files
-        b = min(frames, a + 256)
-        idx = np.arange(n)[None, :] + hop * np.arange(a, b)[:, None]
-        mag = np.abs(np.fft.rfft(x[idx] * win, axis=1))[:, band] * 4.0 / n
-        chroma[a:b] = np.log1p(30.0 * mag) @ onehot
+    for a, mag in magnitude_blocks(x, n, hop, frames, 256):
+        chroma[a:a + len(mag)] = np.log1p(30.0 * mag[:, band]) @ onehot
     acc = np.vstack([np.zeros(12), np.cumsum(chroma, axis=0)])
     t = np.arange(half, frames - half + 1)
     before, after = acc[t] - acc[t - half], acc[t + half] - acc[t]

@@ -62,27 +62,23 @@ while [ $# -gt 0 ]; do
 done
 build=$(cd "$build" 2>/dev/null && pwd) || { echo "beatdetect-eval: no build directory" >&2; exit 1; }
 
-blupi_mid=/usr/share/planetblupi/music
+# per set: what ../shared must hold, the MIDI package, its folder
 case $set in
-  openmsx-dev) cache=${cache:-${XDG_CACHE_HOME:-$HOME/.cache}/gst-prune/openmsx} ;;
-  planetblupi) cache=${cache:-${XDG_CACHE_HOME:-$HOME/.cache}/gst-prune/planetblupi} ;;
+  openmsx-dev) needs=$shared/data/beats/openmsx-dev pkg=openttd-openmsx
+               mid=/usr/share/games/openttd/baseset/openmsx ;;
+  planetblupi) needs=$shared/tools pkg=planetblupi-music-midi
+               mid=/usr/share/planetblupi/music ;;
   *) echo "beatdetect-eval: unknown set '$set' (openmsx-dev or planetblupi)" >&2; exit 2 ;;
 esac
+cache=${cache:-${XDG_CACHE_HOME:-$HOME/.cache}/gst-prune/${set%-dev}}
 
 skip() { echo "beatdetect-eval: SKIP: $*"; exit 77; }
-if [ $set = planetblupi ]; then
-  [ -d "$shared/tools" ] || skip "$shared/tools absent"
-else
-  [ -d "$shared/data/beats/openmsx-dev" ] || skip "$shared/data/beats/openmsx-dev absent"
-fi
+[ -d "$needs" ] || skip "$needs absent"
 missing=
 for t in fluidsynth sox; do command -v $t >/dev/null || missing="$missing $t"; done
-if [ $set = planetblupi ]; then
-  [ -d $blupi_mid ] || missing="$missing planetblupi-music-midi"
-  /usr/bin/python3 -c 'import mido' 2>/dev/null || missing="$missing python3-mido"
-else
-  [ -d /usr/share/games/openttd/baseset/openmsx ] || missing="$missing openttd-openmsx"
-fi
+[ -d "$mid" ] || missing="$missing $pkg"
+[ $set = openmsx-dev ] || /usr/bin/python3 -c 'import mido' 2>/dev/null ||
+  missing="$missing python3-mido"
 [ -e /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || missing="$missing fluid-soundfont-gm"
 /usr/bin/python3 -c 'import mir_eval, numpy' 2>/dev/null || missing="$missing python3-mir-eval"
 [ $anchor = 0 ] || command -v aubiotrack >/dev/null || missing="$missing aubio-tools"
@@ -103,7 +99,7 @@ fi
 render_blupi() {
   mkdir -p "$cache"
   local m n
-  for m in $blupi_mid/*.mid; do
+  for m in $mid/*.mid; do
     n=$(basename "$m" .mid)
     [ -s "$cache/$n.beats" ] ||
       /usr/bin/python3 "$shared/tools/midi_beats.py" "$m" "$cache/$n.beats" \
