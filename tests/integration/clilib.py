@@ -191,6 +191,9 @@ class LiveRun:
         self.status = None
 
     def interrupt(self):
+        if self.proc.poll() is not None:  # say why it ended
+            print(f"gst-prune ended by itself with status {self.proc.returncode}")
+            self.output()
         check(self.proc.poll() is None, "gst-prune still runs before the SIGINT")
         self.proc.send_signal(signal.SIGINT)
         self.status = self.proc.wait(timeout=120)
