@@ -55,7 +55,7 @@
  *    scored (after about 1.5 s at 120 BPM): the faster tempi, scorable
  *    first, would otherwise win the first second by default.
  *    A new tempo replaces the current one only when it scores 10 % above
- *    it for 0.35 s running (hysteresis), unless it lies within 4 % (drift,
+ *    it for 0.1 s running (hysteresis), unless it lies within 4 % (drift,
  *    followed at once). Tempo confidence is the winner's autocorrelation
  *    above the baseline, over the zero-lag value. Tempo steps: while
  *    locked, a second autocorrelation with a 1 s memory is scored the
@@ -76,7 +76,8 @@
  *    over). The
  *    predicted next beat follows the best phase smoothly while it stays
  *    within 20 % of a period; a phase further away must win by 15 % for
- *    a whole beat before the tracker jumps to it; while locked, a jump to
+ *    a whole beat before the tracker jumps to it (before the lock, in the
+ *    first period after a switch of tempo, at once); while locked, a jump to
  *    the other side of the beat (half a period away, within 15 %) must
  *    win by 4 times, and any other jump beyond a fifth of a period by
  *    2.5 times, from 2 s after a switch of tempo on (the off-beat, or a
