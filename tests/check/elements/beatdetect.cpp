@@ -829,6 +829,89 @@ GST_START_TEST (test_lookahead_drained_on_eos)
 }
 GST_END_TEST;
 
+/* @samples (interleaved, -1..1) as a 16-bit PCM WAV file at @path. */
+static void
+write_wav (const char *path, const std::vector<float> &samples, int rate,
+           int channels)
+{
+  auto le = [] (std::string &out, std::uint32_t v, int bytes) {
+    for (int i = 0; i < bytes; i++)
+      out.push_back (static_cast<char> ((v >> (8 * i)) & 0xff));
+  };
+  const std::uint32_t data = static_cast<std::uint32_t> (samples.size () * 2);
+  std::string wav = "RIFF";
+  le (wav, 36 + data, 4);
+  wav += "WAVEfmt ";
+  le (wav, 16, 4);
+  le (wav, 1, 2); /* PCM */
+  le (wav, channels, 2);
+  le (wav, rate, 4);
+  le (wav, rate * channels * 2, 4);
+  le (wav, channels * 2, 2);
+  le (wav, 16, 2);
+  wav += "data";
+  le (wav, data, 4);
+  for (float v : samples)
+    le (wav,
+        static_cast<std::uint16_t> (static_cast<gint16> (
+            std::clamp (std::lround (v * 32767.0), -32768L, 32767L))),
+        2);
+  fail_unless (g_file_set_contents (path, wav.data (), wav.size (), nullptr));
+}
+
+/* In an application's player: playbin's audio-filter, the way a C, C++ or
+ * Python player adds an effect to what it plays. Through file reading,
+ * parsing, playsink's conversions and the sink's preroll, the click
+ * track's beats reach the bus on the click grid, the read-only bpm
+ * property reads the tempo, and the file plays to its EOS. */
+GST_START_TEST (test_playbin_audio_filter)
+{
+  BeatsFile wav; /* a temporary directory and a path in it */
+  write_wav (wav.path, clicks (44100, 2, 120, 12), 44100, 2);
+  GstElement *play = gst_element_factory_make ("playbin", nullptr);
+  fail_unless (play != nullptr, "no playbin (gst-plugins-base)");
+  GstElement *filter = gst_element_factory_make ("beatdetect", nullptr);
+  fail_unless (filter != nullptr);
+  gst_object_ref_sink (filter); /* read after playbin has let it go */
+  GstElement *asink = gst_element_factory_make ("fakesink", nullptr);
+  g_object_set (asink, "sync", FALSE, nullptr);
+  gchar *uri = gst_filename_to_uri (wav.path, nullptr);
+  /* flags: audio only; without soft-volume, as playsink of GStreamer 1.22
+   * leaks the volume element it puts before a sink without a volume of
+   * its own (plain playbin with a fakesink, no filter, leaks it too) */
+  g_object_set (play, "uri", uri, "audio-filter", filter, "audio-sink", asink,
+                nullptr);
+  gst_util_set_object_arg (G_OBJECT (play), "flags", "audio");
+  g_free (uri);
+  GstBus *bus = gst_element_get_bus (play);
+  fail_unless (gst_element_set_state (play, GST_STATE_PLAYING) !=
+               GST_STATE_CHANGE_FAILURE);
+  std::vector<prune::Beat> beats;
+  for (bool eos = false; !eos;) {
+    GstMessage *m = gst_bus_timed_pop (bus, 60 * GST_SECOND);
+    fail_unless (m != nullptr, "no EOS within 60 s");
+    if (GST_MESSAGE_TYPE (m) == GST_MESSAGE_ERROR) {
+      GError *e = nullptr;
+      gst_message_parse_error (m, &e, nullptr);
+      fail ("playbin: %s", e->message);
+    }
+    if (auto beat = prune::from_message<prune::Beat> (m))
+      beats.push_back (*beat);
+    eos = GST_MESSAGE_TYPE (m) == GST_MESSAGE_EOS;
+    gst_message_unref (m);
+  }
+  double bpm = 0.0;
+  g_object_get (filter, "bpm", &bpm, nullptr);
+  gst_element_set_state (play, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (play);
+  gst_object_unref (filter);
+  g_unlink (wav.path);
+  check_grid (beats, 120, 3, 0.025, "playbin audio-filter", 0.0, 15);
+  fail_unless (std::fabs (bpm - 120.0) < 1.0, "bpm property %.2f", bpm);
+}
+GST_END_TEST;
+
 static Suite *
 beatdetect_suite (void)
 {
@@ -849,6 +932,7 @@ beatdetect_suite (void)
   tcase_add_test (tc, test_timestamp_gap);
   tcase_add_test (tc, test_latency_and_bad_location);
   tcase_add_test (tc, test_hour_flat_memory);
+  tcase_add_test (tc, test_playbin_audio_filter);
   return s;
 }
 
