@@ -8,16 +8,25 @@
 #   --build DIR       build directory; its plugins/ goes first in
 #                     GST_PLUGIN_PATH (default: build beside the sources)
 #   --set NAME        openmsx-dev (default: the pieces EVAL.md's targets are
-#                     set on) or planetblupi: the 10 MIDI pieces of Debian's
+#                     set on); openmsx-heldout: the 21 other OpenMSX
+#                     pieces (used to choose between design options); or
+#                     planetblupi: the 10 MIDI pieces of Debian's
 #                     planetblupi-music-midi (another composer, 2.7 hours;
 #                     used to choose the onset weighing and the rate
-#                     weight, nothing else), their beats taken
-#                     from each file's tempo map and meter by
+#                     weight, nothing else). The beats of the last two are
+#                     taken from each file's tempo map and meter by
 #                     ../shared/tools/midi_beats.py; scored and printed
-#                     alike, its targets are information only
+#                     alike, their targets are information only
+#   --degrade KIND    score the set's pieces degraded (information only):
+#                     cut (joined at 20.13 s: sox trim, the beats shifted),
+#                     hiss (2.37 s of white noise at -55 dBFS first, the
+#                     beats shifted), reverb (sox reverb 60 50 100 and
+#                     compand 0.02,0.2 -60,-60,-30,-15,0,-8 -5) or mp3
+#                     (ffmpeg libmp3lame at 96 kbit/s and back); made once
+#                     into the cache folder's sibling NAME-KIND
 #   --cache DIR       rendered WAVs (default: $XDG_CACHE_HOME or ~/.cache,
-#                     then gst-prune/openmsx or gst-prune/planetblupi);
-#                     rendered there when missing
+#                     then gst-prune/openmsx, gst-prune/openmsx-heldout or
+#                     gst-prune/planetblupi); rendered there when missing
 #   --lookahead S     the second run's lookahead in seconds (default 3)
 #   --core            drive the tracking core directly (tests/eval/
 #                     beat-core-eval.cpp, compiled against the build's
@@ -28,11 +37,11 @@
 #
 # Needs the evaluation packages (scripts/setup.sh --eval): openttd-openmsx
 # or planetblupi-music-midi, fluidsynth fluid-soundfont-gm sox (rendering),
-# python3-mido (planetblupi's beats), python3-mir-eval python3-numpy
-# (scoring), aubio-tools (the anchor).
-# Exit: 0 every target met (any result with --set planetblupi), 1 a target
-# missed or a run failed, 77 skipped (../shared absent, evaluation packages
-# missing).
+# python3-mido (the beats of MIDI files), python3-mir-eval python3-numpy
+# (scoring), aubio-tools (the anchor), ffmpeg (--degrade mp3).
+# Exit: 0 every target met (any result with another set or --degrade), 1 a
+# target missed or a run failed, 77 skipped (../shared absent, evaluation
+# packages missing).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -40,6 +49,7 @@ shared=$root/../shared
 build=$root/build
 cache=
 set=openmsx-dev
+degrade=
 lookahead=3
 mode=element
 anchor=1
@@ -50,12 +60,13 @@ while [ $# -gt 0 ]; do
     --build) build=$2; shift ;;
     --cache) cache=$2; shift ;;
     --set) set=$2; shift ;;
+    --degrade) degrade=$2; shift ;;
     --lookahead) lookahead=$2; shift ;;
     --core) mode=core ;;
     --no-anchor) anchor=0 ;;
     --keep) keep=$2; shift ;;
     --no-targets) targets=0 ;;
-    -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,45p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "beatdetect-eval: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -63,13 +74,23 @@ done
 build=$(cd "$build" 2>/dev/null && pwd) || { echo "beatdetect-eval: no build directory" >&2; exit 1; }
 
 # per set: what ../shared must hold, the MIDI package, its folder
+dev=$shared/data/beats/openmsx-dev
 case $set in
-  openmsx-dev) needs=$shared/data/beats/openmsx-dev pkg=openttd-openmsx
+  openmsx-dev) needs=$dev pkg=openttd-openmsx
+               mid=/usr/share/games/openttd/baseset/openmsx ;;
+  openmsx-heldout) needs=$dev pkg=openttd-openmsx
                mid=/usr/share/games/openttd/baseset/openmsx ;;
   planetblupi) needs=$shared/tools pkg=planetblupi-music-midi
                mid=/usr/share/planetblupi/music ;;
-  *) echo "beatdetect-eval: unknown set '$set' (openmsx-dev or planetblupi)" >&2; exit 2 ;;
+  *) echo "beatdetect-eval: unknown set '$set' (openmsx-dev, openmsx-heldout or planetblupi)" >&2; exit 2 ;;
 esac
+case $degrade in
+  ''|cut|hiss|reverb|mp3) ;;
+  *) echo "beatdetect-eval: unknown --degrade '$degrade' (cut, hiss, reverb or mp3)" >&2; exit 2 ;;
+esac
+# the targets are checked on openmsx-dev as it is; elsewhere they inform
+official=0
+[ "$set" = openmsx-dev ] && [ -z "$degrade" ] && official=1
 cache=${cache:-${XDG_CACHE_HOME:-$HOME/.cache}/gst-prune/${set%-dev}}
 
 skip() { echo "beatdetect-eval: SKIP: $*"; exit 77; }
@@ -79,6 +100,8 @@ for t in fluidsynth sox; do command -v $t >/dev/null || missing="$missing $t"; d
 [ -d "$mid" ] || missing="$missing $pkg"
 [ $set = openmsx-dev ] || /usr/bin/python3 -c 'import mido' 2>/dev/null ||
   missing="$missing python3-mido"
+[ "$degrade" != mp3 ] || ffmpeg -hide_banner -encoders 2>/dev/null | grep libmp3lame >/dev/null ||
+  missing="$missing ffmpeg(libmp3lame)"
 [ -e /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || missing="$missing fluid-soundfont-gm"
 /usr/bin/python3 -c 'import mir_eval, numpy' 2>/dev/null || missing="$missing python3-mir-eval"
 [ $anchor = 0 ] || command -v aubiotrack >/dev/null || missing="$missing aubio-tools"
@@ -94,12 +117,13 @@ else
   trap 'rm -rf "$work"' EXIT
 fi
 
-# Planet Blupi: mono 44.1 kHz WAVs rendered as render_openmsx.sh renders,
-# each beside the beats of its MIDI file's tempo map and meter
-render_blupi() {
+# MIDI files without a beats file in ../shared (Planet Blupi, the OpenMSX
+# pieces held out): mono 44.1 kHz WAVs rendered as render_openmsx.sh
+# renders, each beside the beats of its tempo map and meter
+render_midi() {
   mkdir -p "$cache"
   local m n
-  for m in $mid/*.mid; do
+  for m in "$@"; do
     n=$(basename "$m" .mid)
     [ -s "$cache/$n.beats" ] ||
       /usr/bin/python3 "$shared/tools/midi_beats.py" "$m" "$cache/$n.beats" \
@@ -114,10 +138,45 @@ render_blupi() {
     } || { echo "beatdetect-eval: cannot render $m" >&2; exit 1; }
   done
 }
-if [ $set = planetblupi ]; then
-  render_blupi
-else
-  "$shared/tools/render_openmsx.sh" "$cache" >/dev/null
+case $set in
+  planetblupi) render_midi "$mid"/*.mid ;;
+  openmsx-heldout)
+    held=()
+    for m in "$mid"/*.mid; do
+      [ -e "$dev/$(basename "$m" .mid).beats" ] || held+=("$m")
+    done
+    render_midi "${held[@]}" ;;
+  *) "$shared/tools/render_openmsx.sh" "$cache" >/dev/null ;;
+esac
+
+# Degraded copies, made once beside the cache (a temporary name until
+# each is complete); the beats shift with the audio where it moves.
+if [ -n "$degrade" ]; then
+  out=$cache-$degrade
+  mkdir -p "$out"
+  hiss=$out/.hiss.wav
+  [ "$degrade" != hiss ] || [ -s "$hiss" ] ||
+    sox -R -n -r 44100 -c 1 -b 16 "$hiss" synth 2.37 whitenoise vol 0.003
+  for w in "$cache"/*.wav; do
+    n=$(basename "$w" .wav)
+    b=$cache/$n.beats
+    [ -s "$out/$n.wav" ] && [ -s "$out/$n.beats" ] && continue
+    tmp=$out/$n.part.wav
+    case $degrade in
+      cut) sox "$w" "$tmp" trim 20.13 &&
+           awk '$1 >= 20.13 { $1 = sprintf("%.4f", $1 - 20.13); print }' OFS='\t' "$b" >"$out/$n.beats" ;;
+      hiss) sox "$hiss" "$w" "$tmp" &&
+            awk '{ $1 = sprintf("%.4f", $1 + 2.37); print }' OFS='\t' "$b" >"$out/$n.beats" ;;
+      reverb) sox "$w" "$tmp" reverb 60 50 100 compand 0.02,0.2 -60,-60,-30,-15,0,-8 -5 2>/dev/null &&
+              cp "$b" "$out/$n.beats" ;;
+      mp3) ffmpeg -v error -y -i "$w" -c:a libmp3lame -b:a 96k "$out/$n.mp3" &&
+           ffmpeg -v error -y -i "$out/$n.mp3" -ac 1 -c:a pcm_s16le -f wav "$tmp" &&
+           rm -f "$out/$n.mp3" && cp "$b" "$out/$n.beats" ;;
+    esac || { echo "beatdetect-eval: cannot make the $degrade copy of $n" >&2; exit 1; }
+    mv "$tmp" "$out/$n.wav"
+  done
+  rm -f "$hiss"
+  cache=$out
 fi
 ns=$(awk "BEGIN { printf \"%.0f\", $lookahead * 1e9 }")
 
@@ -235,7 +294,7 @@ verdict=$(awk -v look="$lookahead" '
     check(F[2] >= 0.90, sprintf("lookahead %s s F %.3f >= 0.90", look, F[2]))
     exit bad
   }' "$work/causal.score" "$work/lookahead.score") && ok=1 || ok=0
-if [ $set = openmsx-dev ]; then
+if [ $official = 1 ]; then
   echo "$verdict"
 else
   echo "$verdict" | sed 's/^/(information) /'
@@ -259,8 +318,8 @@ if [ $anchor = 1 ]; then
     END { printf("vs aubiotrack (same run): causal F %.3f vs %.3f, AMLt %.3f vs %.3f\n", F[1], F[3], A[1], A[3]) }' \
     "$work/causal.score" "$work/lookahead.score" "$work/aubio.score"
 fi
-if [ $set != openmsx-dev ]; then
-  echo "(the targets are set on openmsx-dev; on $set they are information)"
+if [ $official = 0 ]; then
+  echo "(the targets are set on openmsx-dev as it is; on $set${degrade:+ ($degrade)} they are information)"
   exit 0
 fi
 [ $ok = 1 ] || [ $targets = 0 ] || exit 1
