@@ -66,7 +66,7 @@ while [ $# -gt 0 ]; do
     --no-anchor) anchor=0 ;;
     --keep) keep=$2; shift ;;
     --no-targets) targets=0 ;;
-    -h|--help) sed -n '2,45p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,44p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "beatdetect-eval: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
