@@ -866,8 +866,9 @@ write_wav (const char *path, const std::vector<float> &samples, int rate,
  * property reads the tempo, and the file plays to its EOS. */
 GST_START_TEST (test_playbin_audio_filter)
 {
-  BeatsFile wav; /* a temporary directory and a path in it */
-  write_wav (wav.path, clicks (44100, 2, 120, 12), 44100, 2);
+  BeatsFile tmp; /* a temporary directory, removed at the end */
+  gchar *wav = g_build_filename (tmp.dir, "clicks.wav", nullptr);
+  write_wav (wav, clicks (44100, 2, 120, 12), 44100, 2);
   GstElement *play = gst_element_factory_make ("playbin", nullptr);
   fail_unless (play != nullptr, "no playbin (gst-plugins-base)");
   GstElement *filter = gst_element_factory_make ("beatdetect", nullptr);
@@ -875,7 +876,7 @@ GST_START_TEST (test_playbin_audio_filter)
   gst_object_ref_sink (filter); /* read after playbin has let it go */
   GstElement *asink = gst_element_factory_make ("fakesink", nullptr);
   g_object_set (asink, "sync", FALSE, nullptr);
-  gchar *uri = gst_filename_to_uri (wav.path, nullptr);
+  gchar *uri = gst_filename_to_uri (wav, nullptr);
   /* flags: audio only; without soft-volume, as playsink of GStreamer 1.22
    * leaks the volume element it puts before a sink without a volume of
    * its own (plain playbin with a fakesink, no filter, leaks it too) */
@@ -906,7 +907,8 @@ GST_START_TEST (test_playbin_audio_filter)
   gst_object_unref (bus);
   gst_object_unref (play);
   gst_object_unref (filter);
-  g_unlink (wav.path);
+  g_unlink (wav);
+  g_free (wav);
   check_grid (beats, 120, 3, 0.025, "playbin audio-filter", 0.0, 15);
   fail_unless (std::fabs (bpm - 120.0) < 1.0, "bpm property %.2f", bpm);
 }
