@@ -52,8 +52,8 @@ constexpr int kMultiples = 4;  /* comb of the tempo score */
  * a metrical relative must also win over kLevelSeconds. 0.35 s held the
  * first tempo (often twice or 2/3 of the beat, taken from the first
  * 1.5 s) a few tenths of a second longer and kept no passage's tempo
- * off: with 0.1 s and the phase taken at once after a switch before the
- * lock (update_phase()), median lock 2.76 -> 2.51 s dev, 3.07 -> 2.79 s
+ * off: with 0.1 s and the phase taken afresh after a switch before the
+ * lock (below), median lock 2.76 -> 2.51 s dev, 3.07 -> 2.79 s
  * held out, F within 0.002 (docs/benchmarks.md). */
 constexpr double kSwitchSeconds = 0.1;
 constexpr double kDrift = 0.04;
@@ -928,6 +928,13 @@ BeatTracker::Impl::update_tempo ()
     tau = cand_tau;
     tau_since = n;
     cand_count = 0;
+    /* before the lock the phase carried over from the old grid stands
+     * for nothing: the new tempo's best phase is taken as a first one (a
+     * beat sooner than a jump). Locked, the phase followed is kept and a
+     * jump must win: Planet Blupi's music006 went over to its louder
+     * off-beat after a passage at twice the tempo without it. */
+    if (state != LockState::Locked)
+      have_phase = false;
   }
 }
 
@@ -1088,14 +1095,7 @@ BeatTracker::Impl::update_phase ()
     go = best > win * comb[pi];
   }
   if (go) {
-    /* before the lock, in the first period after a switch of tempo, the
-     * phase carried over from the old grid stands for nothing: the best
-     * phase is taken at once (a beat sooner on the new tempo; locked, the
-     * wait of a period keeps the side followed: Planet Blupi's music006
-     * went over to its louder off-beat after a passage at twice the
-     * tempo without it) */
-    const bool fresh = state != LockState::Locked && n - tau_since < tau;
-    if (++jump_count >= (fresh ? 1.0 : tau)) {
+    if (++jump_count >= tau) {
       b_next += e;
       jump_count = 0;
     }

@@ -76,8 +76,8 @@
  *    over). The
  *    predicted next beat follows the best phase smoothly while it stays
  *    within 20 % of a period; a phase further away must win by 15 % for
- *    a whole beat before the tracker jumps to it (before the lock, in the
- *    first period after a switch of tempo, at once); while locked, a jump to
+ *    a whole beat before the tracker jumps to it (before the lock, a
+ *    switch of tempo takes the new best phase at once); while locked, a jump to
  *    the other side of the beat (half a period away, within 15 %) must
  *    win by 4 times, and any other jump beyond a fifth of a period by
  *    2.5 times, from 2 s after a switch of tempo on (the off-beat, or a

@@ -76,9 +76,7 @@ build=$(cd "$build" 2>/dev/null && pwd) || { echo "beatdetect-eval: no build dir
 # per set: what ../shared must hold, the MIDI package, its folder
 dev=$shared/data/beats/openmsx-dev
 case $set in
-  openmsx-dev) needs=$dev pkg=openttd-openmsx
-               mid=/usr/share/games/openttd/baseset/openmsx ;;
-  openmsx-heldout) needs=$dev pkg=openttd-openmsx
+  openmsx-dev|openmsx-heldout) needs=$dev pkg=openttd-openmsx
                mid=/usr/share/games/openttd/baseset/openmsx ;;
   planetblupi) needs=$shared/tools pkg=planetblupi-music-midi
                mid=/usr/share/planetblupi/music ;;
