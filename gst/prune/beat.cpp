@@ -351,6 +351,7 @@ struct BeatTracker::Impl {
   void allocate ();
   void clear ();
   void push_frames (const float *x, size_t m, std::vector<BeatInfo> &out);
+  void push_silence (size_t m, std::vector<BeatInfo> &out);
   void decimated (std::vector<BeatInfo> &out);
   void analysis_sample (double y, std::vector<BeatInfo> &out);
   void analyse_frame (std::vector<BeatInfo> &out);
@@ -582,6 +583,19 @@ BeatTracker::Impl::push_frames (const float *x, size_t m,
       decimated (out);
   }
   nonfinite += (uint64_t)bad4[0] + bad4[1] + bad4[2] + bad4[3];
+}
+
+void
+BeatTracker::Impl::push_silence (size_t m, std::vector<BeatInfo> &out)
+{
+  /* push_frames() with every sum 0 */
+  while (m > 0) {
+    const size_t take = std::min<size_t> (m, (size_t)(dec - acc_n));
+    acc_n += (int)take;
+    m -= take;
+    if (acc_n == dec)
+      decimated (out);
+  }
 }
 
 void
@@ -1339,6 +1353,14 @@ BeatTracker::process (const float *interleaved, size_t frames,
   if (!p.configured || !interleaved)
     return;
   p.push_frames (interleaved, frames, out);
+}
+
+void
+BeatTracker::process_silence (size_t frames, std::vector<BeatInfo> &out)
+{
+  Impl &p = *impl_;
+  if (p.configured)
+    p.push_silence (frames, out);
 }
 
 void

@@ -209,6 +209,11 @@ public:
    * max_beats(@frames) in @out beforehand and nothing is allocated. */
   void process (const float *interleaved, size_t frames,
                 std::vector<BeatInfo> &out);
+  /* Analyses @frames frames of silence: what process() does with zeros,
+   * without reading samples. For audio that is missing from the input
+   * (lost packets, a GAP) while the music went on: the phase carries on
+   * through it. Reserve max_beats(@frames) in @out as for process(). */
+  void process_silence (size_t frames, std::vector<BeatInfo> &out);
   /* End of the input: appends the beats still held back by the lookahead
    * (up to the last analysed sample; those within the onset detector's
    * delay of the end are marked predicted). Nothing in causal mode. The

@@ -418,6 +418,53 @@ GST_START_TEST (test_silence_gap_keeps_phase)
 }
 GST_END_TEST;
 
+/* process_silence() is process() on zeros, frame for frame, in blocks
+ * that split the decimation groups anywhere, and allocates nothing. */
+GST_START_TEST (test_process_silence_is_zeros)
+{
+  Track tr;
+  tr.seconds = 30.0;
+  for (double t : grid (0.3, 120.0, tr.seconds))
+    if (t < 12.0 || t >= 20.0)
+      tr.clicks.push_back (t);
+  const std::vector<float> x = tr.render ();
+  const size_t gap0 = 12 * 44100 + 123, gap1 = 20 * 44100 - 7;
+  for (size_t i = gap0; i < gap1; i++)
+    fail_unless (x[i] == 0.0f);
+  std::vector<BeatInfo> a, b;
+  for (int silent = 0; silent < 2; silent++) {
+    BeatTracker t;
+    fail_unless (t.configure (tr.rate, 1));
+    std::vector<BeatInfo> &all = silent ? b : a, out;
+    out.reserve (t.max_beats (1000));
+    long allocated = 0;
+    for (size_t i = 0; i < x.size ();) {
+      const bool in_gap = silent && i >= gap0 && i < gap1;
+      const size_t block = in_gap ? 777 : 1000;
+      const size_t to_edge = i < gap0 ? gap0 - i : i < gap1 ? gap1 - i : block;
+      const size_t n = std::min ({x.size () - i, block, to_edge});
+      out.clear ();
+      const long before = allocations.load ();
+      if (in_gap)
+        t.process_silence (n, out);
+      else
+        t.process (x.data () + i, n, out);
+      allocated += allocations.load () - before;
+      all.insert (all.end (), out.begin (), out.end ());
+      i += n;
+    }
+    fail_unless_equals_int (allocated, 0);
+    fail_unless (t.status ().state == LockState::Locked);
+  }
+  fail_unless (a.size () > 30, "%zu beats", a.size ());
+  fail_unless_equals_int (a.size (), b.size ());
+  for (size_t i = 0; i < a.size (); i++)
+    fail_unless (a[i].time == b[i].time && a[i].index == b[i].index &&
+                     a[i].state == b[i].state,
+                 "beat %zu: %.4f against %.4f s", i, a[i].time, b[i].time);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_noise_and_silence_give_no_beats)
 {
   /* a minute of white noise at two levels, of brown noise (integrated
@@ -1034,6 +1081,7 @@ beat_suite (void)
   tcase_add_test (tc, test_tempo_ramp);
   tcase_add_test (tc, test_drum_patterns);
   tcase_add_test (tc, test_silence_gap_keeps_phase);
+  tcase_add_test (tc, test_process_silence_is_zeros);
   tcase_add_test (tc, test_noise_and_silence_give_no_beats);
   tcase_add_test (tc, test_applause_and_speech);
   tcase_add_test (tc, test_dc_and_clipping);
