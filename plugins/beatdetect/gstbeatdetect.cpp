@@ -35,7 +35,10 @@
  * every 5 s: timestamp, stream-time, running-time, bpm, confidence,
  * lock-state. Field types: docs/names.md.
  *
- * The analysis restarts on FLUSH, a new SEGMENT and a caps change.
+ * The analysis restarts on FLUSH, a new SEGMENT and a caps change. Audio
+ * missing from the stream (a later timestamp, a GAP event) is analysed as
+ * silence for up to 30 s, so the beats after it keep the music's grid; a
+ * longer gap, or timestamps that go back by more than 1 s, restart it.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -87,6 +90,18 @@ enum {
 /* A stream whose first buffer lies further into the piece (stream time)
  * than this was joined mid-piece (a seek): its first onset is no beat. */
 #define JOINED_AFTER (GST_SECOND / 2)
+/* A gap in the timestamps (a buffer later than the audio so far reaches,
+ * by more than 1 ms when it is marked DISCONT or after a GAP event, by
+ * more than ALIGN_THRESHOLD otherwise, as in audio sinks: an element that
+ * dropped buffers) is audio that was lost, not skipped: the music went on
+ * meanwhile. Up to BRIDGE_MAX the gap is analysed as silence, so
+ * the beat grid carries on through it (silence keeps the phase and
+ * reports no beat). A longer gap, or timestamps that go back by more
+ * than REWIND_MAX, restart the analysis; a smaller step back moves the
+ * time base. */
+#define BRIDGE_MAX (30 * GST_SECOND)
+#define REWIND_MAX GST_SECOND
+#define ALIGN_THRESHOLD (40 * GST_MSECOND)
 
 namespace {
 
@@ -111,9 +126,10 @@ struct State {
   prune::BeatTracker tracker;
   std::vector<float> chunk;
   std::vector<prune::BeatInfo> beats;
-  bool started = false;      /* the time base is known */
-  GstClockTime base_pts = 0; /* PTS of the tracker's time 0 */
-  guint64 samples = 0;       /* frames analysed since the base */
+  bool started = false; /* the time base is known */
+  /* PTS of the tracker's time 0; below 0 after timestamps stepped back */
+  GstClockTimeDiff base_pts = 0;
+  guint64 samples = 0; /* frames analysed since the base */
   FILE *beats_file = nullptr;
   double last_tempo_bpm = 0.0;
   GstClockTime last_tempo_pts = GST_CLOCK_TIME_NONE;
@@ -290,6 +306,91 @@ report_tempo (GstBeatDetect *self, GstClockTime pts, const Outputs &s)
                             prune::to_message (t, GST_OBJECT (self)));
 }
 
+/* Outputs of the current settings. */
+static Outputs
+outputs (GstBeatDetect *self)
+{
+  prune::ObjectLocker lock (self);
+  return self->settings->out;
+}
+
+/* Analyses @n frames (@samples as float, or silence when nullptr) and
+ * reports the beats they complete. */
+static void
+analyse (GstBeatDetect *self, const float *samples, std::size_t n,
+         const Outputs &s)
+{
+  State &st = *self->state;
+  st.beats.clear ();
+  if (samples != nullptr)
+    st.tracker.process (samples, n, st.beats);
+  else
+    st.tracker.process_silence (n, st.beats);
+  st.samples += n;
+  for (const prune::BeatInfo &b : st.beats)
+    report_beat (self, b, s);
+}
+
+/* The tracker's time 0 is @pts. */
+static void
+begin (GstBeatDetect *self, GstClockTime pts)
+{
+  State &st = *self->state;
+  st.base_pts = static_cast<GstClockTimeDiff> (pts);
+  st.started = true;
+  const GstClockTime at = gst_segment_to_stream_time (
+      &GST_BASE_TRANSFORM (self)->segment, GST_FORMAT_TIME, pts);
+  prune::BeatSettings bs = st.tracker.settings ();
+  if (bs.start_is_beat && GST_CLOCK_TIME_IS_VALID (at) && at > JOINED_AFTER) {
+    GST_DEBUG_OBJECT (self,
+                      "starting at stream time %" GST_TIME_FORMAT
+                      ": the first onset is not taken as a beat",
+                      GST_TIME_ARGS (at));
+    bs.start_is_beat = false;
+    /* settings take effect at a reset; nothing was analysed yet */
+    st.tracker.set_settings (bs);
+    st.tracker.reset ();
+  }
+}
+
+/* Lines the analysis up with @pts, the time of the audio that comes next,
+ * when it is more than @tolerance away from where the analysed audio
+ * ends (see BRIDGE_MAX). */
+static void
+follow_timestamp (GstBeatDetect *self, GstClockTime pts, int rate,
+                  GstClockTimeDiff tolerance, const Outputs &s)
+{
+  State &st = *self->state;
+  const GstClockTimeDiff done = static_cast<GstClockTimeDiff> (
+      gst_util_uint64_scale_int (st.samples, GST_SECOND, rate));
+  /* > 0: audio missing; < 0: timestamps went back */
+  const GstClockTimeDiff jump =
+      static_cast<GstClockTimeDiff> (pts) - (st.base_pts + done);
+  if (jump >= -tolerance && jump <= tolerance)
+    return;
+  if (jump > 0 && jump <= static_cast<GstClockTimeDiff> (BRIDGE_MAX)) {
+    guint64 frames = gst_util_uint64_scale_int_round (
+        static_cast<guint64> (jump), rate, GST_SECOND);
+    GST_DEBUG_OBJECT (self, "%" GST_STIME_FORMAT " of audio missing: silence",
+                      GST_STIME_ARGS (jump));
+    while (frames > 0) {
+      const std::size_t n = std::min<guint64> (frames, CHUNK_FRAMES);
+      analyse (self, nullptr, n, s);
+      frames -= n;
+    }
+  } else if (jump < 0 && jump >= -static_cast<GstClockTimeDiff> (REWIND_MAX)) {
+    GST_DEBUG_OBJECT (self, "timestamps back by %" GST_STIME_FORMAT,
+                      GST_STIME_ARGS (-jump));
+    st.base_pts += jump;
+  } else {
+    GST_INFO_OBJECT (
+        self, "timestamps jump by %" GST_STIME_FORMAT ": the analysis restarts",
+        GST_STIME_ARGS (jump));
+    restart (self);
+    begin (self, pts);
+  }
+}
+
 static GstFlowReturn
 gst_beat_detect_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
 {
@@ -299,38 +400,16 @@ gst_beat_detect_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
   const int rate = GST_AUDIO_INFO_RATE (info);
   const int channels = GST_AUDIO_INFO_CHANNELS (info);
   const int bpf = GST_AUDIO_INFO_BPF (info);
-  Outputs s; /* not the whole Settings: no string copy per buffer */
-  {
-    prune::ObjectLocker lock (self);
-    s = self->settings->out;
-  }
+  /* not the whole Settings: no string copy per buffer */
+  const Outputs s = outputs (self);
 
-  if (!st.started) {
-    st.base_pts = GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf)
-                                                : trans->segment.start;
-    st.started = true;
-    const GstClockTime at = gst_segment_to_stream_time (
-        &trans->segment, GST_FORMAT_TIME, st.base_pts);
-    prune::BeatSettings bs = st.tracker.settings ();
-    if (bs.start_is_beat && GST_CLOCK_TIME_IS_VALID (at) && at > JOINED_AFTER) {
-      GST_DEBUG_OBJECT (self,
-                        "starting at stream time %" GST_TIME_FORMAT
-                        ": the first onset is not taken as a beat",
-                        GST_TIME_ARGS (at));
-      bs.start_is_beat = false;
-      /* settings take effect at a reset; nothing was analysed yet */
-      st.tracker.set_settings (bs);
-      st.tracker.reset ();
-    }
-  } else if (GST_BUFFER_IS_DISCONT (buf) && GST_BUFFER_PTS_IS_VALID (buf)) {
-    /* keep the time base on the buffers' timestamps */
-    const GstClockTime expected =
-        st.base_pts + gst_util_uint64_scale_int (st.samples, GST_SECOND, rate);
-    const GstClockTime pts = GST_BUFFER_PTS (buf);
-    if (pts > expected + GST_MSECOND || pts + GST_MSECOND < expected)
-      st.base_pts = pts - std::min (pts, gst_util_uint64_scale_int (
-                                             st.samples, GST_SECOND, rate));
-  }
+  if (!st.started)
+    begin (self, GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf)
+                                               : trans->segment.start);
+  else if (GST_BUFFER_PTS_IS_VALID (buf))
+    follow_timestamp (
+        self, GST_BUFFER_PTS (buf), rate,
+        GST_BUFFER_IS_DISCONT (buf) ? GST_MSECOND : ALIGN_THRESHOLD, s);
 
   GstMapInfo map;
   if (!gst_buffer_map (buf, &map, GST_MAP_READ)) {
@@ -351,17 +430,15 @@ gst_beat_detect_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
       samples = reinterpret_cast<const float *> (map.data + done * bpf);
     else
       to_float (st, map.data + done * bpf, format, n * channels);
-    st.beats.clear ();
-    st.tracker.process (samples, n, st.beats);
+    analyse (self, samples, n, s);
     done += n;
-    st.samples += n;
-    for (const prune::BeatInfo &b : st.beats)
-      report_beat (self, b, s);
   }
   gst_buffer_unmap (buf, &map);
-  const GstClockTime now =
-      st.base_pts + gst_util_uint64_scale_int (st.samples, GST_SECOND, rate);
-  report_tempo (self, now, s);
+  const GstClockTimeDiff now =
+      st.base_pts + static_cast<GstClockTimeDiff> (gst_util_uint64_scale_int (
+                        st.samples, GST_SECOND, rate));
+  report_tempo (
+      self, static_cast<GstClockTime> (std::max<GstClockTimeDiff> (now, 0)), s);
   return GST_FLOW_OK;
 }
 
@@ -374,14 +451,26 @@ gst_beat_detect_sink_event (GstBaseTransform *trans, GstEvent *event)
     case GST_EVENT_SEGMENT:
       restart (self);
       break;
+    case GST_EVENT_GAP: {
+      /* no audio for a while: analysed as silence (see BRIDGE_MAX), and
+       * the buffer after it needs no DISCONT flag */
+      State &st = *self->state;
+      const int rate = GST_AUDIO_INFO_RATE (&GST_AUDIO_FILTER (self)->info);
+      GstClockTime ts, duration;
+      gst_event_parse_gap (event, &ts, &duration);
+      if (rate > 0 && GST_CLOCK_TIME_IS_VALID (ts)) {
+        if (!st.started)
+          begin (self, ts);
+        follow_timestamp (
+            self, ts + (GST_CLOCK_TIME_IS_VALID (duration) ? duration : 0),
+            rate, GST_MSECOND, outputs (self));
+      }
+      break;
+    }
     case GST_EVENT_EOS: {
       /* the beats the lookahead still holds go out before the EOS */
       State &st = *self->state;
-      Outputs s;
-      {
-        prune::ObjectLocker lock (self);
-        s = self->settings->out;
-      }
+      const Outputs s = outputs (self);
       st.beats.clear ();
       st.tracker.drain (st.beats);
       for (const prune::BeatInfo &b : st.beats)

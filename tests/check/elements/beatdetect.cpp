@@ -684,25 +684,86 @@ GST_START_TEST (test_start_is_beat)
 }
 GST_END_TEST;
 
-/* A gap in the timestamps (DISCONT): beats keep to the buffers' times and
- * none falls into the gap. */
-GST_START_TEST (test_timestamp_gap)
+enum class Loss { Discont, GapEvent, Dropped };
+
+/* Lost audio: 5.25 s (10.5 periods) of a 120 BPM click track missing,
+ * announced by a DISCONT buffer, by a GAP event, or by nothing but the
+ * next buffer's timestamp (buffers dropped). The music went on meanwhile:
+ * no beat falls into the gap and the beats after it stay on the clicks'
+ * grid at once, not on its off-beat (what an analysis that joined the two
+ * halves would give). */
+static void
+check_lost_audio (Loss loss)
 {
   Session s;
   s.caps (GST_AUDIO_FORMAT_F32LE, 44100, 1);
-  const auto track = clicks (44100, 1, 120, 24);
-  const std::size_t half = 44100 * 12;
-  const std::vector<float> a (track.begin (), track.begin () + half),
-      b (track.begin () + half, track.end ());
+  const auto track = clicks (44100, 1, 120, 30);
+  const std::size_t cut = 44100 * 12, resume = 44100 * 69 / 4; /* 17.25 s */
+  const std::vector<float> a (track.begin (), track.begin () + cut),
+      b (track.begin () + resume, track.end ());
   s.push (a, 0, 4410);
-  /* the second half arrives 5 s late (10 periods: the grid stays) */
   const std::size_t before = s.events.size ();
-  s.push (b, 17 * GST_SECOND, 4410, true);
+  if (loss == Loss::GapEvent)
+    fail_unless (gst_harness_push_event (
+        s.h, gst_event_new_gap (12 * GST_SECOND, 5250 * GST_MSECOND)));
+  s.push (b, 17250 * GST_MSECOND, 4410, loss == Loss::Discont);
+  /* (the click at 17.25 s may be announced a little before it) */
   for (std::size_t i = before; i < s.events.size (); i++)
-    fail_unless (s.events[i].timestamp >= 17 * GST_SECOND,
+    fail_unless (s.events[i].timestamp >= 17225 * GST_MSECOND,
                  "beat at %.3f s inside the gap",
                  static_cast<double> (s.events[i].timestamp) / GST_SECOND);
-  check_grid (s.events, 120, 18, 0.025, "after the gap");
+  check_grid (s.events, 120, 17.2, 0.025, "after the gap", 0.0, 20);
+  fail_unless_equals_string (s.state ().c_str (), "locked");
+}
+
+GST_START_TEST (test_lost_audio_discont)
+{
+  check_lost_audio (Loss::Discont);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_lost_audio_gap_event)
+{
+  check_lost_audio (Loss::GapEvent);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_lost_audio_dropped)
+{
+  check_lost_audio (Loss::Dropped);
+}
+GST_END_TEST;
+
+/* Timestamps that jump by more than the 30 s bridged, or back by more
+ * than 1 s, restart the analysis: a new tempo is found, on the new
+ * buffers' times. A small step back (0.3 s) keeps the lock. */
+GST_START_TEST (test_timestamp_jumps)
+{
+  Session s;
+  s.caps (GST_AUDIO_FORMAT_F32LE, 44100, 1);
+  s.push (clicks (44100, 1, 120, 12), 0, 4410);
+  fail_unless_equals_string (s.state ().c_str (), "locked");
+  /* 0.3 s back: the same analysis, its time base moved */
+  const auto more = clicks (44100, 1, 120, 12);
+  s.push (more, 11700 * GST_MSECOND, 4410, true);
+  fail_unless_equals_string (s.state ().c_str (), "locked");
+  check_grid (s.events, 120, 15.7, 0.025, "after 0.3 s back", 11.7);
+  /* 60 s ahead: restarted, and 90 BPM found from there */
+  const std::size_t before = s.events.size ();
+  s.push (clicks (44100, 1, 90, 12), 83700 * GST_MSECOND, 4410, true);
+  fail_unless (s.events.size () > before);
+  fail_unless_equals_uint64 (s.events[before].index, 0);
+  const std::vector<prune::Beat> after (s.events.begin () + before,
+                                        s.events.end ());
+  check_grid (after, 90, 83.7, 0.025, "after 60 s ahead", 83.7);
+  /* 50 s back: restarted again */
+  const std::size_t again = s.events.size ();
+  s.push (clicks (44100, 1, 120, 12), 45 * GST_SECOND, 4410, true);
+  fail_unless (s.events.size () > again);
+  fail_unless_equals_uint64 (s.events[again].index, 0);
+  const std::vector<prune::Beat> back (s.events.begin () + again,
+                                       s.events.end ());
+  check_grid (back, 120, 45, 0.025, "after 50 s back", 45);
 }
 GST_END_TEST;
 
@@ -931,7 +992,10 @@ beatdetect_suite (void)
   tcase_add_test (tc, test_lookahead_drained_on_eos);
   tcase_add_test (tc, test_flush_segment_caps_restart);
   tcase_add_test (tc, test_start_is_beat);
-  tcase_add_test (tc, test_timestamp_gap);
+  tcase_add_test (tc, test_lost_audio_discont);
+  tcase_add_test (tc, test_lost_audio_gap_event);
+  tcase_add_test (tc, test_lost_audio_dropped);
+  tcase_add_test (tc, test_timestamp_jumps);
   tcase_add_test (tc, test_latency_and_bad_location);
   tcase_add_test (tc, test_hour_flat_memory);
   tcase_add_test (tc, test_playbin_audio_filter);
