@@ -35,7 +35,8 @@
  * every 5 s: timestamp, stream-time, running-time, bpm, confidence,
  * lock-state. Field types: docs/names.md.
  *
- * The analysis restarts on FLUSH, a new SEGMENT and a caps change. Audio
+ * The analysis restarts on FLUSH, a new SEGMENT and a caps change (not on
+ * the same segment or caps sent again). Audio
  * missing from the stream (a later timestamp, a GAP event) is analysed as
  * silence for up to 30 s, so the beats after it keep the music's grid; a
  * longer gap, or timestamps that go back by more than 1 s, restart it.
@@ -442,15 +443,34 @@ gst_beat_detect_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
   return GST_FLOW_OK;
 }
 
+/* @a and @b map timestamps alike (position, where the stream got to, set
+ * aside) */
+static bool
+same_segment (const GstSegment &a, const GstSegment &b)
+{
+  return a.format == b.format && a.flags == b.flags && a.rate == b.rate &&
+         a.applied_rate == b.applied_rate && a.base == b.base &&
+         a.offset == b.offset && a.start == b.start && a.stop == b.stop &&
+         a.time == b.time;
+}
+
 static gboolean
 gst_beat_detect_sink_event (GstBaseTransform *trans, GstEvent *event)
 {
   GstBeatDetect *self = GST_BEAT_DETECT (trans);
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_FLUSH_STOP:
-    case GST_EVENT_SEGMENT:
       restart (self);
       break;
+    case GST_EVENT_SEGMENT: {
+      /* the same segment again (re-sent after a reconfiguration) is
+       * nothing new: the analysis goes on */
+      const GstSegment *seg = nullptr;
+      gst_event_parse_segment (event, &seg);
+      if (!same_segment (*seg, trans->segment))
+        restart (self);
+      break;
+    }
     case GST_EVENT_GAP: {
       /* no audio for a while: analysed as silence (see BRIDGE_MAX), and
        * the buffer after it needs no DISCONT flag */

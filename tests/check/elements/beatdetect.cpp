@@ -686,6 +686,29 @@ GST_END_TEST;
 
 enum class Loss { Discont, GapEvent, Dropped };
 
+/* The same SEGMENT and the same caps again (elements re-send them, e.g.
+ * after a reconfiguration): nothing is new, the analysis goes on. */
+GST_START_TEST (test_same_segment_and_caps_again)
+{
+  Session s;
+  s.caps (GST_AUDIO_FORMAT_F32LE, 44100, 1);
+  s.push (clicks (44100, 1, 120, 12), 0, 4410);
+  fail_unless_equals_string (s.state ().c_str (), "locked");
+  const std::size_t before = s.events.size ();
+  GstSegment seg;
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (s.h, gst_event_new_segment (&seg)));
+  fail_unless_equals_string (s.state ().c_str (), "locked");
+  s.caps (GST_AUDIO_FORMAT_F32LE, 44100, 1);
+  fail_unless_equals_string (s.state ().c_str (), "locked");
+  s.push (clicks (44100, 1, 120, 4), 12 * GST_SECOND, 4410);
+  fail_unless (s.events.size () >= before + 7);
+  fail_unless_equals_uint64 (s.events[before].index,
+                             s.events[before - 1].index + 1);
+  check_grid (s.events, 120, 6, 0.025, "after the same segment");
+}
+GST_END_TEST;
+
 /* Lost audio: 5.25 s (10.5 periods) of a 120 BPM click track missing,
  * announced by a DISCONT buffer, by a GAP event, or by nothing but the
  * next buffer's timestamp (buffers dropped). The music went on meanwhile:
@@ -992,6 +1015,7 @@ beatdetect_suite (void)
   tcase_add_test (tc, test_lookahead_drained_on_eos);
   tcase_add_test (tc, test_flush_segment_caps_restart);
   tcase_add_test (tc, test_start_is_beat);
+  tcase_add_test (tc, test_same_segment_and_caps_again);
   tcase_add_test (tc, test_lost_audio_discont);
   tcase_add_test (tc, test_lost_audio_gap_event);
   tcase_add_test (tc, test_lost_audio_dropped);
