@@ -43,4 +43,17 @@ add_latency (GstQuery *query, GstClockTime extra)
   gst_query_set_latency (query, live, min, max);
 }
 
+/* Whether a SEGMENT event repeats the current segment (elements re-send
+ * theirs, e.g. after a reconfiguration): @a and @b map timestamps alike. Unlike
+ * gst_segment_is_equal() this sets the position aside, which the base
+ * classes move on as buffers pass. */
+inline bool
+same_segment (const GstSegment &a, const GstSegment &b)
+{
+  return a.format == b.format && a.flags == b.flags && a.rate == b.rate &&
+         a.applied_rate == b.applied_rate && a.base == b.base &&
+         a.offset == b.offset && a.start == b.start && a.stop == b.stop &&
+         a.time == b.time;
+}
+
 } // namespace prune

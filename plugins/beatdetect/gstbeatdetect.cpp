@@ -443,17 +443,6 @@ gst_beat_detect_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
   return GST_FLOW_OK;
 }
 
-/* @a and @b map timestamps alike (position, where the stream got to, set
- * aside) */
-static bool
-same_segment (const GstSegment &a, const GstSegment &b)
-{
-  return a.format == b.format && a.flags == b.flags && a.rate == b.rate &&
-         a.applied_rate == b.applied_rate && a.base == b.base &&
-         a.offset == b.offset && a.start == b.start && a.stop == b.stop &&
-         a.time == b.time;
-}
-
 static gboolean
 gst_beat_detect_sink_event (GstBaseTransform *trans, GstEvent *event)
 {
@@ -467,7 +456,7 @@ gst_beat_detect_sink_event (GstBaseTransform *trans, GstEvent *event)
        * nothing new: the analysis goes on */
       const GstSegment *seg = nullptr;
       gst_event_parse_segment (event, &seg);
-      if (!same_segment (*seg, trans->segment))
+      if (!prune::same_segment (*seg, trans->segment))
         restart (self);
       break;
     }

@@ -912,10 +912,10 @@ gst_static_gate_sink_event (GstBaseTransform *trans, GstEvent *event)
       break;
     case GST_EVENT_SEGMENT: {
       /* a new segment ends the kept one; a repeat of the same does not */
-      GstSegment seg;
-      gst_event_copy_segment (event, &seg);
+      const GstSegment *seg = nullptr;
+      gst_event_parse_segment (event, &seg);
       if (self->state->configured &&
-          !gst_segment_is_equal (&seg, &trans->segment))
+          !prune::same_segment (*seg, trans->segment))
         finish_stream (self);
       break;
     }

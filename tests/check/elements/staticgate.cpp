@@ -411,6 +411,33 @@ GST_START_TEST (test_flush_resets)
 }
 GST_END_TEST;
 
+/* The same segment again, while open: the kept segment goes on (no end,
+ * no new start), and so does the motion analysis. */
+GST_START_TEST (test_same_segment_again_keeps_going)
+{
+  Gate g ("pre-roll=0");
+  run_scene (g, 40, 20, 40);
+  fail_unless_equals_int (g.count (Item::SegStart), 1);
+  GstSegment seg;
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  gst_harness_push_event (g.h, gst_event_new_segment (&seg));
+  for (int i = 40; i < 60; i++) {
+    Scene s;
+    s.square = true;
+    s.sx = 4 + ((i - 20) * 3) % 44;
+    s.sy = 10 + ((i - 20) * 2) % 24;
+    fail_unless_equals_int (g.push (s, i), GST_FLOW_OK);
+  }
+  fail_unless_equals_int (g.count (Item::SegEnd), 0);
+  fail_unless_equals_int (g.count (Item::SegStart), 1);
+  const std::vector<int> kept = g.kept ();
+  fail_unless (!kept.empty () && kept.back () == 59);
+  for (int i = 41; i < 60; i++)
+    fail_unless (std::find (kept.begin (), kept.end (), i) != kept.end (),
+                 "frame %d dropped", i);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_no_pts_is_an_error_in_drop_mode)
 {
   Gate g;
@@ -786,6 +813,7 @@ staticgate_suite (void)
   tcase_add_test (tc, test_static_scene_never_opens);
   tcase_add_test (tc, test_eos_while_open_ends_segment);
   tcase_add_test (tc, test_flush_resets);
+  tcase_add_test (tc, test_same_segment_again_keeps_going);
   tcase_add_test (tc, test_no_pts_is_an_error_in_drop_mode);
   tcase_add_test (tc, test_no_pts_passes_in_mark_mode);
   tcase_add_test (tc, test_latency_query);
