@@ -193,6 +193,13 @@ constexpr double kMinHistory = 1.0;   /* seconds of active audio to lock */
 constexpr double kTimeOffset = 0.010; /* onset-time calibration, s */
 constexpr int kPending = 64;
 constexpr double kWait = 0.05; /* for the onset of a beat in silence */
+/* Lost audio (process_lost(): packets lost, a GAP) is no silence: the
+ * music went on. The analysis holds still through it (no onset, no tempo,
+ * phase or lock update) and until its window is clear of it again, so
+ * that the jump back from the zeros is no onset. Beats keep coming,
+ * predicted, for the first kLostPredict seconds of a loss; a longer one
+ * is left without beats, like a gap. */
+constexpr double kLostPredict = 1.0;
 constexpr double kConfirm = 0.05;
 /* onset detector delay */             /* beats held for the lookahead */
 constexpr double kRefineSeconds = 1.5; /* comb decay around held beats */
@@ -270,6 +277,9 @@ struct BeatTracker::Impl {
   int since_frame = 0;
   double silent_run = 0.0;     /* seconds of consecutive silent samples */
   double silent_run_max = 0.0; /* longest recent silent run (decays) */
+  bool feeding_lost = false;   /* push_lost() at work */
+  double lost_run = 0.0;       /* seconds of the current loss */
+  int lost_taint = 0; /* analysis samples until frames are clear of it */
   std::vector<float> window, frame;
   std::vector<GstFFTF32Complex> spectrum;
   GstFFTF32 *fft = nullptr;
@@ -351,7 +361,7 @@ struct BeatTracker::Impl {
   void allocate ();
   void clear ();
   void push_frames (const float *x, size_t m, std::vector<BeatInfo> &out);
-  void push_silence (size_t m, std::vector<BeatInfo> &out);
+  void push_lost (size_t m, std::vector<BeatInfo> &out);
   void decimated (std::vector<BeatInfo> &out);
   void analysis_sample (double y, std::vector<BeatInfo> &out);
   void analyse_frame (std::vector<BeatInfo> &out);
@@ -508,6 +518,9 @@ BeatTracker::Impl::clear ()
   since_frame = 0;
   silent_run = 1e9; /* the stream starts "after" silence */
   silent_run_max = 0.0;
+  feeding_lost = false;
+  lost_run = 0.0;
+  lost_taint = 0;
   std::fill (logmag.begin (), logmag.end (), 0.0f);
   std::fill (prev_logmag.begin (), prev_logmag.end (), 0.0f);
   flux_mean = 0.0;
@@ -586,9 +599,10 @@ BeatTracker::Impl::push_frames (const float *x, size_t m,
 }
 
 void
-BeatTracker::Impl::push_silence (size_t m, std::vector<BeatInfo> &out)
+BeatTracker::Impl::push_lost (size_t m, std::vector<BeatInfo> &out)
 {
-  /* push_frames() with every sum 0 */
+  /* push_frames() with every sum 0, marked lost */
+  feeding_lost = true;
   while (m > 0) {
     const size_t take = std::min<size_t> (m, (size_t)(dec - acc_n));
     acc_n += (int)take;
@@ -596,6 +610,7 @@ BeatTracker::Impl::push_silence (size_t m, std::vector<BeatInfo> &out)
     if (acc_n == dec)
       decimated (out);
   }
+  feeding_lost = false;
 }
 
 void
@@ -626,7 +641,18 @@ BeatTracker::Impl::analysis_sample (double y, std::vector<BeatInfo> &out)
 {
   ring[ring_pos] = ring[ring_pos + kN] = (float)y;
   ring_pos = (ring_pos + 1) & (kN - 1);
-  if (std::fabs (y) < kSilence) {
+  if (feeding_lost) {
+    /* a frame sees lost samples in its window or in its flux reference
+     * (the frame before) */
+    lost_run += 1.0 / kFa;
+    lost_taint = kN + kHopN;
+  } else if (lost_taint > 0) {
+    lost_run = 0.0;
+    lost_taint--;
+  }
+  if (feeding_lost) {
+    /* neither silence nor sound */
+  } else if (std::fabs (y) < kSilence) {
     silent_run += 1.0 / kFa;
   } else {
     if (silent_run > 0.0 && silent_run < 1e8)
@@ -702,12 +728,22 @@ BeatTracker::Impl::analyse_frame (std::vector<BeatInfo> &out)
     flux_sum += d > 0.0f ? d : 0.0f;
   }
   const double flux = flux_sum / (k_hi - k_lo + 1);
+  /* lost audio in the window: no onset, and the mean flux waits */
+  const bool lost = lost_taint > 0;
   const double a = flux_mean_gain;
-  const double o = std::max (0.0, flux - flux_mean);
-  flux_mean += a * (flux - flux_mean);
+  const double o = lost ? 0.0 : std::max (0.0, flux - flux_mean);
+  if (!lost)
+    flux_mean += a * (flux - flux_mean);
   {
     const size_t w = hist - 1 - (size_t)(n & (int64_t)(hist - 1));
     onset[w] = onset[w + hist] = (float)o;
+  }
+  if (lost) {
+    /* nothing learned: the beats keep coming from the grid (a gap for
+     * the lookahead's held beats after kLostPredict) */
+    gapf[(size_t)(n & (int64_t)(hist - 1))] = lost_run > kLostPredict;
+    emit (out);
+    return;
   }
   /* the entrance is looked for until the first lock only */
   if (!ever_locked) {
@@ -1259,12 +1295,12 @@ BeatTracker::Impl::emit (std::vector<BeatInfo> &out)
       if (bt > end)
         break;
       /* a beat predicted into silence waits a little for its onset: in
-       * a gap it is dropped */
-      if (silent_run > 0.002 && end < bt + kWait)
+       * a gap it is dropped (lost audio has none to wait for) */
+      if (silent_run > 0.002 && lost_run == 0.0 && end < bt + kWait)
         break;
       const double b = b_next;
       b_next += tau;
-      if (state != LockState::Locked || in_gap ())
+      if (state != LockState::Locked || in_gap () || lost_run > kLostPredict)
         continue;
       last_beat = b;
       if (settings.lookahead <= 0.0)
@@ -1356,11 +1392,11 @@ BeatTracker::process (const float *interleaved, size_t frames,
 }
 
 void
-BeatTracker::process_silence (size_t frames, std::vector<BeatInfo> &out)
+BeatTracker::process_lost (size_t frames, std::vector<BeatInfo> &out)
 {
   Impl &p = *impl_;
   if (p.configured)
-    p.push_silence (frames, out);
+    p.push_lost (frames, out);
 }
 
 void

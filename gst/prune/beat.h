@@ -118,7 +118,9 @@
  *    any silent stretch between recent onsets (a click track is silent
  *    between clicks) — neither updates the tempo nor unlocks: the phase
  *    runs on and no beat is reported in it. A beat predicted into silence
- *    waits up to 50 ms for its onset before it is dropped.
+ *    waits up to 50 ms for its onset before it is dropped. Lost audio
+ *    (process_lost()) is no gap: the analysis holds still through it
+ *    and the beats of its first second are reported from the grid.
  * 6. Beats: causal mode (lookahead 0) announces a beat as soon as the
  *    analysed audio reaches its predicted time (predicted = TRUE: the
  *    onset that confirms it is not analysed yet). With a lookahead of D
@@ -209,11 +211,13 @@ public:
    * max_beats(@frames) in @out beforehand and nothing is allocated. */
   void process (const float *interleaved, size_t frames,
                 std::vector<BeatInfo> &out);
-  /* Analyses @frames frames of silence: what process() does with zeros,
-   * without reading samples. For audio that is missing from the input
-   * (lost packets, a GAP) while the music went on: the phase carries on
-   * through it. Reserve max_beats(@frames) in @out as for process(). */
-  void process_silence (size_t frames, std::vector<BeatInfo> &out);
+  /* @frames frames of audio that the input lost (packets, buffers, a
+   * GAP) while the music went on. The analysis holds still through them
+   * and until its window is clear of them (the jump back from nothing is
+   * no onset); the grid goes on, and its beats keep coming (predicted)
+   * for the first second of a loss. Reserve max_beats(@frames) in @out as
+   * for process(). */
+  void process_lost (size_t frames, std::vector<BeatInfo> &out);
   /* End of the input: appends the beats still held back by the lookahead
    * (up to the last analysed sample; those within the onset detector's
    * delay of the end are marked predicted). Nothing in causal mode. The

@@ -37,9 +37,11 @@
  *
  * The analysis restarts on FLUSH, a new SEGMENT and a caps change (not on
  * the same segment or caps sent again). Audio
- * missing from the stream (a later timestamp, a GAP event) is analysed as
- * silence for up to 30 s, so the beats after it keep the music's grid; a
- * longer gap, or timestamps that go back by more than 1 s, restart it.
+ * missing from the stream (a later timestamp, a GAP event) is taken as
+ * lost for up to 30 s: the analysis holds still, the grid runs on (its
+ * beats reported, predicted, for the first second), so the beats after it
+ * keep the music's grid; a longer gap, or timestamps that go back by more
+ * than 1 s, restart it.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -95,11 +97,10 @@ enum {
  * by more than 1 ms when it is marked DISCONT or after a GAP event, by
  * more than ALIGN_THRESHOLD otherwise, as in audio sinks: an element that
  * dropped buffers) is audio that was lost, not skipped: the music went on
- * meanwhile. Up to BRIDGE_MAX the gap is analysed as silence, so
- * the beat grid carries on through it (silence keeps the phase and
- * reports no beat). A longer gap, or timestamps that go back by more
- * than REWIND_MAX, restart the analysis; a smaller step back moves the
- * time base. */
+ * meanwhile. Up to BRIDGE_MAX the gap goes to the tracker as lost audio,
+ * so the beat grid carries on through it (BeatTracker::process_lost()). A
+ * longer gap, or timestamps that go back by more than REWIND_MAX, restart the
+ * analysis; a smaller step back moves the time base. */
 #define BRIDGE_MAX (30 * GST_SECOND)
 #define REWIND_MAX GST_SECOND
 #define ALIGN_THRESHOLD (40 * GST_MSECOND)
@@ -315,7 +316,7 @@ outputs (GstBeatDetect *self)
   return self->settings->out;
 }
 
-/* Analyses @n frames (@samples as float, or silence when nullptr) and
+/* Analyses @n frames (@samples as float, or lost audio when nullptr) and
  * reports the beats they complete. */
 static void
 analyse (GstBeatDetect *self, const float *samples, std::size_t n,
@@ -326,7 +327,7 @@ analyse (GstBeatDetect *self, const float *samples, std::size_t n,
   if (samples != nullptr)
     st.tracker.process (samples, n, st.beats);
   else
-    st.tracker.process_silence (n, st.beats);
+    st.tracker.process_lost (n, st.beats);
   st.samples += n;
   for (const prune::BeatInfo &b : st.beats)
     report_beat (self, b, s);
@@ -372,7 +373,7 @@ follow_timestamp (GstBeatDetect *self, GstClockTime pts, int rate,
   if (jump > 0 && jump <= static_cast<GstClockTimeDiff> (BRIDGE_MAX)) {
     guint64 frames = gst_util_uint64_scale_int_round (
         static_cast<guint64> (jump), rate, GST_SECOND);
-    GST_DEBUG_OBJECT (self, "%" GST_STIME_FORMAT " of audio missing: silence",
+    GST_DEBUG_OBJECT (self, "%" GST_STIME_FORMAT " of audio lost",
                       GST_STIME_ARGS (jump));
     while (frames > 0) {
       const std::size_t n = std::min<guint64> (frames, CHUNK_FRAMES);
@@ -461,7 +462,7 @@ gst_beat_detect_sink_event (GstBaseTransform *trans, GstEvent *event)
       break;
     }
     case GST_EVENT_GAP: {
-      /* no audio for a while: analysed as silence (see BRIDGE_MAX), and
+      /* no audio for a while: lost audio (see BRIDGE_MAX), and
        * the buffer after it needs no DISCONT flag */
       State &st = *self->state;
       const int rate = GST_AUDIO_INFO_RATE (&GST_AUDIO_FILTER (self)->info);

@@ -11,7 +11,10 @@
  * (seconds). Options: --lookahead S, --min-bpm B, --max-bpm B,
  * --preferred-bpm B, --no-start-is-beat (a stream joined mid-piece),
  * --block FRAMES (frames per process() call, default
- * 1024), --verbose (time, bpm, confidence, state, predicted per line),
+ * 1024), --lose P (each block is lost with probability P: given to
+ * process_lost() instead, as the element does with the audio a stream
+ * lost; --seed N, default 1, makes the choice), --verbose (time, bpm,
+ * confidence, state, predicted per line),
  * --time (print the real-time factor to stderr, by wall-clock time and by
  * the process's CPU time, which a loaded machine disturbs less).
  */
@@ -90,6 +93,8 @@ main (int argc, char **argv)
   prune::BeatSettings s;
   const char *path = nullptr;
   size_t block = 1024;
+  double lose = 0.0;
+  uint64_t seed = 1;
   bool verbose = false, timing = false;
   for (int i = 1; i < argc; i++) {
     const std::string a = argv[i];
@@ -112,6 +117,10 @@ main (int argc, char **argv)
       s.start_is_beat = false;
     else if (a == "--block")
       block = std::max<size_t> (1, (size_t)next ());
+    else if (a == "--lose")
+      lose = next ();
+    else if (a == "--seed")
+      seed = (uint64_t)next ();
     else if (a == "--verbose")
       verbose = true;
     else if (a == "--time")
@@ -127,7 +136,7 @@ main (int argc, char **argv)
     std::fprintf (stderr,
                   "usage: beat-core-eval [--lookahead S] [--min-bpm B] "
                   "[--max-bpm B] [--preferred-bpm B] [--no-start-is-beat] "
-                  "[--block N] "
+                  "[--block N] [--lose P [--seed N]] "
                   "[--verbose] [--time] FILE.wav\n");
     return 2;
   }
@@ -149,9 +158,20 @@ main (int argc, char **argv)
   const size_t frames = x.size () / channels;
   const auto t0 = std::chrono::steady_clock::now ();
   const std::clock_t c0 = std::clock ();
+  /* splitmix64: the blocks lost are the same on every run and machine */
+  auto uniform = [state = seed] () mutable {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return (double)((z ^ (z >> 31)) >> 11) / 9007199254740992.0;
+  };
   for (size_t i = 0; i < frames; i += block) {
     beats.clear ();
-    t.process (x.data () + i * channels, std::min (block, frames - i), beats);
+    const size_t n = std::min (block, frames - i);
+    if (lose > 0.0 && uniform () < lose)
+      t.process_lost (n, beats);
+    else
+      t.process (x.data () + i * channels, n, beats);
     all.insert (all.end (), beats.begin (), beats.end ());
   }
   const double el =

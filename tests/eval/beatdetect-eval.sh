@@ -24,6 +24,11 @@
 #                     compand 0.02,0.2 -60,-60,-30,-15,0,-8 -5) or mp3
 #                     (ffmpeg libmp3lame at 96 kbit/s and back); made once
 #                     into the cache folder's sibling NAME-KIND
+#   --lose P          with --core: each 50 ms block of input is lost with
+#                     probability P (beat-core-eval --block 2205 --lose
+#                     P: the block goes to process_lost(), as the element
+#                     does with audio a stream lost); the same blocks on
+#                     every run (--seed N, default 1); information only
 #   --cache DIR       rendered WAVs (default: $XDG_CACHE_HOME or ~/.cache,
 #                     then gst-prune/openmsx, gst-prune/openmsx-heldout or
 #                     gst-prune/planetblupi); rendered there when missing
@@ -39,7 +44,7 @@
 # or planetblupi-music-midi, fluidsynth fluid-soundfont-gm sox (rendering),
 # python3-mido (the beats of MIDI files), python3-mir-eval python3-numpy
 # (scoring), aubio-tools (the anchor), ffmpeg (--degrade mp3).
-# Exit: 0 every target met (any result with another set or --degrade), 1 a
+# Exit: 0 every target met (any result with another set, --degrade or --lose), 1 a
 # target missed or a run failed, 77 skipped (../shared absent, evaluation
 # packages missing).
 set -euo pipefail
@@ -50,6 +55,8 @@ build=$root/build
 cache=
 set=openmsx-dev
 degrade=
+lose=
+seed=1
 lookahead=3
 mode=element
 anchor=1
@@ -61,17 +68,23 @@ while [ $# -gt 0 ]; do
     --cache) cache=$2; shift ;;
     --set) set=$2; shift ;;
     --degrade) degrade=$2; shift ;;
+    --lose) lose=$2; shift ;;
+    --seed) seed=$2; shift ;;
     --lookahead) lookahead=$2; shift ;;
     --core) mode=core ;;
     --no-anchor) anchor=0 ;;
     --keep) keep=$2; shift ;;
     --no-targets) targets=0 ;;
-    -h|--help) sed -n '2,44p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "beatdetect-eval: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
 done
 build=$(cd "$build" 2>/dev/null && pwd) || { echo "beatdetect-eval: no build directory" >&2; exit 1; }
+if [ -n "$lose" ] && [ $mode != core ]; then
+  echo "beatdetect-eval: --lose needs --core (gst-launch cannot lose the same blocks twice)" >&2
+  exit 2
+fi
 
 # per set: what ../shared must hold, the MIDI package, its folder
 dev=$shared/data/beats/openmsx-dev
@@ -88,7 +101,7 @@ case $degrade in
 esac
 # the targets are checked on openmsx-dev as it is; elsewhere they inform
 official=0
-[ "$set" = openmsx-dev ] && [ -z "$degrade" ] && official=1
+[ "$set" = openmsx-dev ] && [ -z "$degrade" ] && [ -z "$lose" ] && official=1
 cache=${cache:-${XDG_CACHE_HOME:-$HOME/.cache}/gst-prune/${set%-dev}}
 
 skip() { echo "beatdetect-eval: SKIP: $*"; exit 77; }
@@ -185,7 +198,7 @@ if [ $mode = core ]; then
     $(pkg-config --cflags --libs gstreamer-1.0 gstreamer-fft-1.0)
   name="beat core"
   run() { # WAV OUT LOOKAHEAD_S LOOKAHEAD_NS
-    "$drv" --lookahead "$3" "$1" >"$2"
+    "$drv" --lookahead "$3" ${lose:+--block 2205 --lose "$lose" --seed "$seed"} "$1" >"$2"
   }
 else
   gst-inspect-1.0 beatdetect >/dev/null 2>&1 || {
@@ -317,7 +330,7 @@ if [ $anchor = 1 ]; then
     "$work/causal.score" "$work/lookahead.score" "$work/aubio.score"
 fi
 if [ $official = 0 ]; then
-  echo "(the targets are set on openmsx-dev as it is; on $set${degrade:+ ($degrade)} they are information)"
+  echo "(the targets are set on openmsx-dev as it is; on $set${degrade:+ ($degrade)}${lose:+ (lose $lose, seed $seed)} they are information)"
   exit 0
 fi
 [ $ok = 1 ] || [ $targets = 0 ] || exit 1
