@@ -734,12 +734,12 @@ check_lost_audio (Loss loss)
   /* (the click at 17.25 s may be announced a little before it) */
   int predicted = 0;
   for (std::size_t i = before; i < s.events.size (); i++) {
-    const prune::Beat &b = s.events[i];
-    if (b.timestamp >= 17225 * GST_MSECOND)
+    const prune::Beat &beat = s.events[i];
+    if (beat.timestamp >= 17225 * GST_MSECOND)
       continue;
-    fail_unless (b.timestamp < 13050 * GST_MSECOND && b.predicted,
+    fail_unless (beat.timestamp < 13050 * GST_MSECOND && beat.predicted,
                  "beat at %.3f s inside the gap",
-                 static_cast<double> (b.timestamp) / GST_SECOND);
+                 static_cast<double> (beat.timestamp) / GST_SECOND);
     predicted++;
   }
   fail_unless_equals_int (predicted, 2);
