@@ -44,9 +44,9 @@ add_latency (GstQuery *query, GstClockTime extra)
 }
 
 /* Whether a SEGMENT event repeats the current segment (elements re-send
- * theirs, e.g. after a reconfiguration): @a and @b map timestamps alike. Unlike
- * gst_segment_is_equal() this sets the position aside, which the base
- * classes move on as buffers pass. */
+ * theirs, e.g. after a reconfiguration): @a and @b map timestamps alike.
+ * Unlike gst_segment_is_equal() this sets the position aside, which the
+ * base classes move on as buffers pass. */
 inline bool
 same_segment (const GstSegment &a, const GstSegment &b)
 {

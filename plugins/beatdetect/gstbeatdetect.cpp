@@ -36,12 +36,12 @@
  * lock-state. Field types: docs/names.md.
  *
  * The analysis restarts on FLUSH, a new SEGMENT and a caps change (not on
- * the same segment or caps sent again). Audio
- * missing from the stream (a later timestamp, a GAP event) is taken as
- * lost for up to 30 s: the analysis holds still, the grid runs on (its
- * beats reported, predicted, for the first second), so the beats after it
- * keep the music's grid; a longer gap, or timestamps that go back by more
- * than 1 s, restart it.
+ * the same segment or caps sent again); before a new segment the beats
+ * the lookahead holds are reported. Audio missing from the stream (a later
+ * timestamp, a GAP event) is taken as lost for up to 30 s: the analysis
+ * holds still, the grid runs on (its beats reported, predicted, for the
+ * first second), so the beats after it keep the music's grid; a longer
+ * gap, or timestamps that go back by more than 1 s, restart it.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -333,6 +333,19 @@ analyse (GstBeatDetect *self, const float *samples, std::size_t n,
     report_beat (self, b, s);
 }
 
+/* Reports the beats the lookahead still holds (the end of the audio, of
+ * a segment, of a stretch before a jump in the timestamps). */
+static void
+drain_held (GstBeatDetect *self, const Outputs &s)
+{
+  State &st = *self->state;
+  st.beats.clear ();
+  st.tracker.drain (st.beats);
+  for (const prune::BeatInfo &b : st.beats)
+    report_beat (self, b, s);
+  st.beats.clear ();
+}
+
 /* The tracker's time 0 is @pts. */
 static void
 begin (GstBeatDetect *self, GstClockTime pts)
@@ -388,6 +401,7 @@ follow_timestamp (GstBeatDetect *self, GstClockTime pts, int rate,
     GST_INFO_OBJECT (
         self, "timestamps jump by %" GST_STIME_FORMAT ": the analysis restarts",
         GST_STIME_ARGS (jump));
+    drain_held (self, s);
     restart (self);
     begin (self, pts);
   }
@@ -457,8 +471,12 @@ gst_beat_detect_sink_event (GstBaseTransform *trans, GstEvent *event)
        * nothing new: the analysis goes on */
       const GstSegment *seg = nullptr;
       gst_event_parse_segment (event, &seg);
-      if (!prune::same_segment (*seg, trans->segment))
+      if (!prune::same_segment (*seg, trans->segment)) {
+        /* the held beats belong to the old segment (still trans->segment) */
+        if (self->state->started)
+          drain_held (self, outputs (self));
         restart (self);
+      }
       break;
     }
     case GST_EVENT_GAP: {
@@ -480,12 +498,7 @@ gst_beat_detect_sink_event (GstBaseTransform *trans, GstEvent *event)
     case GST_EVENT_EOS: {
       /* the beats the lookahead still holds go out before the EOS */
       State &st = *self->state;
-      const Outputs s = outputs (self);
-      st.beats.clear ();
-      st.tracker.drain (st.beats);
-      for (const prune::BeatInfo &b : st.beats)
-        report_beat (self, b, s);
-      st.beats.clear ();
+      drain_held (self, outputs (self));
       if (st.beats_file != nullptr)
         std::fflush (st.beats_file);
       break;

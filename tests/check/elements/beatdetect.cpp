@@ -921,6 +921,29 @@ GST_START_TEST (test_lookahead_drained_on_eos)
 }
 GST_END_TEST;
 
+/* A new segment ends the old one's analysis: the beats the lookahead
+ * holds are reported first, with the old segment's times. */
+GST_START_TEST (test_lookahead_drained_at_segment)
+{
+  Session s ("lookahead=2000000000");
+  s.caps (GST_AUDIO_FORMAT_F32LE, 44100, 1);
+  s.push (clicks (44100, 1, 120, 12));
+  GstSegment seg;
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  seg.base = 12 * GST_SECOND;
+  seg.time = 100 * GST_SECOND;
+  fail_unless (gst_harness_push_event (s.h, gst_event_new_segment (&seg)));
+  s.drain ();
+  check_grid (s.events, 120, 8, 0.025, "held at the new segment");
+  const prune::Beat &last = s.events.back ();
+  fail_unless (last.running_time > 11400 * GST_MSECOND &&
+                   last.stream_time == last.running_time,
+               "the last beat at %.3f s of 12 s (stream time %.3f s)",
+               static_cast<double> (last.running_time) / GST_SECOND,
+               static_cast<double> (last.stream_time) / GST_SECOND);
+}
+GST_END_TEST;
+
 /* @samples (interleaved, -1..1) as a 16-bit PCM WAV file at @path. */
 static void
 write_wav (const char *path, const std::vector<float> &samples, int rate,
@@ -1021,6 +1044,7 @@ beatdetect_suite (void)
   tcase_add_test (tc, test_switches);
   tcase_add_test (tc, test_beats_file_on_eos);
   tcase_add_test (tc, test_lookahead_drained_on_eos);
+  tcase_add_test (tc, test_lookahead_drained_at_segment);
   tcase_add_test (tc, test_flush_segment_caps_restart);
   tcase_add_test (tc, test_start_is_beat);
   tcase_add_test (tc, test_same_segment_and_caps_again);
