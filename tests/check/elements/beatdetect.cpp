@@ -944,6 +944,27 @@ GST_START_TEST (test_lookahead_drained_at_segment)
 }
 GST_END_TEST;
 
+/* ... and so does a jump in the timestamps that restarts the analysis
+ * (60 s of audio missing): the beats held before it come out first. */
+GST_START_TEST (test_lookahead_drained_at_jump)
+{
+  Session s ("lookahead=2000000000");
+  s.caps (GST_AUDIO_FORMAT_F32LE, 44100, 1);
+  s.push (clicks (44100, 1, 120, 12));
+  const std::size_t before = s.events.size ();
+  s.push (clicks (44100, 1, 120, 1), 72 * GST_SECOND, 1024, true);
+  fail_unless (s.events.size () > before);
+  std::vector<prune::Beat> held;
+  for (const prune::Beat &beat : s.events)
+    if (beat.timestamp < 12 * GST_SECOND)
+      held.push_back (beat);
+  check_grid (held, 120, 8, 0.025, "held at the jump");
+  fail_unless (held.back ().timestamp > 11400 * GST_MSECOND,
+               "the last beat before the jump at %.3f s of 12 s",
+               static_cast<double> (held.back ().timestamp) / GST_SECOND);
+}
+GST_END_TEST;
+
 /* @samples (interleaved, -1..1) as a 16-bit PCM WAV file at @path. */
 static void
 write_wav (const char *path, const std::vector<float> &samples, int rate,
@@ -1045,6 +1066,7 @@ beatdetect_suite (void)
   tcase_add_test (tc, test_beats_file_on_eos);
   tcase_add_test (tc, test_lookahead_drained_on_eos);
   tcase_add_test (tc, test_lookahead_drained_at_segment);
+  tcase_add_test (tc, test_lookahead_drained_at_jump);
   tcase_add_test (tc, test_flush_segment_caps_restart);
   tcase_add_test (tc, test_start_is_beat);
   tcase_add_test (tc, test_same_segment_and_caps_again);
