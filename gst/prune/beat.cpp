@@ -642,22 +642,22 @@ BeatTracker::Impl::analysis_sample (double y, std::vector<BeatInfo> &out)
   ring[ring_pos] = ring[ring_pos + kN] = (float)y;
   ring_pos = (ring_pos + 1) & (kN - 1);
   if (feeding_lost) {
-    /* a frame sees lost samples in its window or in its flux reference
-     * (the frame before) */
+    /* neither silence nor sound; a frame sees lost samples in its window
+     * or in its flux reference (the frame before) */
     lost_run += 1.0 / kFa;
     lost_taint = kN + kHopN;
-  } else if (lost_taint > 0) {
-    lost_run = 0.0;
-    lost_taint--;
-  }
-  if (feeding_lost) {
-    /* neither silence nor sound */
-  } else if (std::fabs (y) < kSilence) {
-    silent_run += 1.0 / kFa;
   } else {
-    if (silent_run > 0.0 && silent_run < 1e8)
-      silent_run_max = std::max (silent_run_max, silent_run);
-    silent_run = 0.0;
+    if (lost_taint > 0) {
+      lost_run = 0.0;
+      lost_taint--;
+    }
+    if (std::fabs (y) < kSilence) {
+      silent_run += 1.0 / kFa;
+    } else {
+      if (silent_run > 0.0 && silent_run < 1e8)
+        silent_run_max = std::max (silent_run_max, silent_run);
+      silent_run = 0.0;
+    }
   }
   if (++since_frame == kHopN) {
     since_frame = 0;

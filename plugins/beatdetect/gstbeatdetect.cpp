@@ -308,6 +308,15 @@ report_tempo (GstBeatDetect *self, GstClockTime pts, const Outputs &s)
                             prune::to_message (t, GST_OBJECT (self)));
 }
 
+/* PTS where the analysed audio ends (below 0 after a step back). */
+static GstClockTimeDiff
+analysed_end (const State &st, int rate)
+{
+  return st.base_pts +
+         static_cast<GstClockTimeDiff> (
+             gst_util_uint64_scale_int (st.samples, GST_SECOND, rate));
+}
+
 /* Outputs of the current settings. */
 static Outputs
 outputs (GstBeatDetect *self)
@@ -376,11 +385,9 @@ follow_timestamp (GstBeatDetect *self, GstClockTime pts, int rate,
                   GstClockTimeDiff tolerance, const Outputs &s)
 {
   State &st = *self->state;
-  const GstClockTimeDiff done = static_cast<GstClockTimeDiff> (
-      gst_util_uint64_scale_int (st.samples, GST_SECOND, rate));
   /* > 0: audio missing; < 0: timestamps went back */
   const GstClockTimeDiff jump =
-      static_cast<GstClockTimeDiff> (pts) - (st.base_pts + done);
+      static_cast<GstClockTimeDiff> (pts) - analysed_end (st, rate);
   if (jump >= -tolerance && jump <= tolerance)
     return;
   if (jump > 0 && jump <= static_cast<GstClockTimeDiff> (BRIDGE_MAX)) {
@@ -450,11 +457,10 @@ gst_beat_detect_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
     done += n;
   }
   gst_buffer_unmap (buf, &map);
-  const GstClockTimeDiff now =
-      st.base_pts + static_cast<GstClockTimeDiff> (gst_util_uint64_scale_int (
-                        st.samples, GST_SECOND, rate));
-  report_tempo (
-      self, static_cast<GstClockTime> (std::max<GstClockTimeDiff> (now, 0)), s);
+  report_tempo (self,
+                static_cast<GstClockTime> (
+                    std::max<GstClockTimeDiff> (analysed_end (st, rate), 0)),
+                s);
   return GST_FLOW_OK;
 }
 
