@@ -36,12 +36,13 @@
  * lock-state. Field types: docs/names.md.
  *
  * The analysis restarts on FLUSH, a new SEGMENT and a caps change (not on
- * the same segment or caps sent again); before a new segment the beats
- * the lookahead holds are reported. Audio missing from the stream (a later
- * timestamp, a GAP event) is taken as lost for up to 30 s: the analysis
+ * the same segment or caps sent again); before a new segment or caps the
+ * beats the lookahead holds are reported. Audio missing from the stream (a
+ * later timestamp, a GAP event) is taken as lost for up to 30 s: the analysis
  * holds still, the grid runs on (its beats reported, predicted, for the
  * first second), so the beats after it keep the music's grid; a longer
- * gap, or timestamps that go back by more than 1 s, restart it.
+ * gap, or timestamps that go back by more than 1 s, restart it. Reverse
+ * playback (a segment rate below 0) passes through unanalysed.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -172,11 +173,18 @@ restart (GstBeatDetect *self)
   st.last_tempo_pts = GST_CLOCK_TIME_NONE;
 }
 
+static Outputs outputs (GstBeatDetect *self);
+static void drain_held (GstBeatDetect *self, const Outputs &s);
+
 static gboolean
 gst_beat_detect_setup (GstAudioFilter *filter, const GstAudioInfo *info)
 {
   GstBeatDetect *self = GST_BEAT_DETECT (filter);
   State &st = *self->state;
+  /* a caps change mid-stream: the beats the lookahead holds belong to the
+   * audio before it (reported before configure() forgets them) */
+  if (st.started)
+    drain_held (self, outputs (self));
   prune::BeatSettings bs;
   {
     prune::ObjectLocker lock (self);
@@ -423,6 +431,10 @@ gst_beat_detect_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
   const int rate = GST_AUDIO_INFO_RATE (info);
   const int channels = GST_AUDIO_INFO_CHANNELS (info);
   const int bpf = GST_AUDIO_INFO_BPF (info);
+  /* reverse playback: the buffers come last first, and beats of audio
+   * played backwards would fall at times that do not exist */
+  if (trans->segment.rate < 0.0)
+    return GST_FLOW_OK;
   /* not the whole Settings: no string copy per buffer */
   const Outputs s = outputs (self);
 
@@ -477,6 +489,8 @@ gst_beat_detect_sink_event (GstBaseTransform *trans, GstEvent *event)
        * nothing new: the analysis goes on */
       const GstSegment *seg = nullptr;
       gst_event_parse_segment (event, &seg);
+      if (seg->rate < 0.0)
+        GST_INFO_OBJECT (self, "reverse playback: no beats are tracked");
       if (!prune::same_segment (*seg, trans->segment)) {
         /* the held beats belong to the old segment (still trans->segment) */
         if (self->state->started)
@@ -492,7 +506,8 @@ gst_beat_detect_sink_event (GstBaseTransform *trans, GstEvent *event)
       const int rate = GST_AUDIO_INFO_RATE (&GST_AUDIO_FILTER (self)->info);
       GstClockTime ts, duration;
       gst_event_parse_gap (event, &ts, &duration);
-      if (rate > 0 && GST_CLOCK_TIME_IS_VALID (ts)) {
+      if (rate > 0 && GST_CLOCK_TIME_IS_VALID (ts) &&
+          trans->segment.rate > 0.0) {
         if (!st.started)
           begin (self, ts);
         follow_timestamp (

@@ -647,6 +647,44 @@ GST_START_TEST (test_flush_segment_caps_restart)
 }
 GST_END_TEST;
 
+/* Reverse playback (segment rate < 0: the buffers come last first) is
+ * passed through unanalysed, with no beat and no tempo: beats of audio
+ * played backwards would be at times that do not exist. A forward segment
+ * after it tracks again from scratch. */
+GST_START_TEST (test_reverse_playback)
+{
+  Session s;
+  s.caps (GST_AUDIO_FORMAT_F32LE, 44100, 1);
+  GstSegment seg;
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  seg.rate = -1.0;
+  seg.stop = 12 * GST_SECOND;
+  seg.position = seg.stop;
+  fail_unless (gst_harness_push_event (s.h, gst_event_new_segment (&seg)));
+  const std::vector<float> c = clicks (44100, 1, 120, 12);
+  const std::size_t block = 4410;
+  for (std::size_t at = (c.size () - 1) / block * block;; at -= block) {
+    const std::size_t n = std::min (block, c.size () - at);
+    s.push (std::vector<float> (c.begin () + at, c.begin () + at + n),
+            gst_util_uint64_scale_int (at, GST_SECOND, 44100), block,
+            at + n == c.size ());
+    if (at == 0)
+      break;
+  }
+  s.drain ();
+  fail_unless (s.events.empty () && s.messages.empty (),
+               "%zu beats in reverse playback", s.events.size ());
+  fail_unless (s.tempos.empty (), "a tempo in reverse playback");
+  fail_unless (s.state () == "searching", "state %s", s.state ().c_str ());
+  fail_unless (s.identical && s.in_place);
+
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (s.h, gst_event_new_segment (&seg)));
+  s.push (clicks (44100, 1, 90, 16), 0, 1024, true);
+  check_restarted (s, 0, 0, "forward again");
+}
+GST_END_TEST;
+
 /* start-is-beat: a piece that starts on its (soft) beat keeps to it
  * against a louder off-beat; with the property off, or when the stream
  * starts further into the piece (after a seek: stream time 60 s), the
@@ -910,47 +948,60 @@ GST_START_TEST (test_lookahead_drained_on_eos)
 }
 GST_END_TEST;
 
-/* A new segment ends the old one's analysis: the beats the lookahead
- * holds are reported first, with the old segment's times. */
-GST_START_TEST (test_lookahead_drained_at_segment)
+/* What ends the analysis of 12 s of clicks mid-stream. */
+enum class Break { NewSegment, Jump, NewCaps };
+
+/* Whatever ends the analysis (a new segment, a jump in the timestamps
+ * that restarts it: 60 s of audio missing, new caps), the beats the
+ * lookahead holds are reported first, with the old segment's times. */
+static void
+check_held_reported (Break what)
 {
   Session s ("lookahead=2000000000");
   s.caps (GST_AUDIO_FORMAT_F32LE, 44100, 1);
   s.push (clicks (44100, 1, 120, 12));
-  GstSegment seg;
-  gst_segment_init (&seg, GST_FORMAT_TIME);
-  seg.base = 12 * GST_SECOND;
-  seg.time = 100 * GST_SECOND;
-  fail_unless (gst_harness_push_event (s.h, gst_event_new_segment (&seg)));
+  const std::size_t before = s.events.size ();
+  switch (what) {
+    case Break::NewSegment: {
+      GstSegment seg;
+      gst_segment_init (&seg, GST_FORMAT_TIME);
+      seg.base = 12 * GST_SECOND;
+      seg.time = 100 * GST_SECOND;
+      fail_unless (gst_harness_push_event (s.h, gst_event_new_segment (&seg)));
+      break;
+    }
+    case Break::Jump:
+      s.push (clicks (44100, 1, 120, 1), 72 * GST_SECOND, 1024, true);
+      break;
+    case Break::NewCaps: {
+      GstAudioInfo info;
+      gst_audio_info_set_format (&info, GST_AUDIO_FORMAT_S16LE, 22050, 2,
+                                 nullptr);
+      GstCaps *caps = gst_audio_info_to_caps (&info);
+      fail_unless (gst_harness_push_event (s.h, gst_event_new_caps (caps)));
+      gst_caps_unref (caps);
+      break;
+    }
+  }
   s.drain ();
-  check_grid (s.events, 120, 8, 0.025, "held at the new segment");
-  const prune::Beat &last = s.events.back ();
+  fail_unless (s.events.size () > before, "no beat reported at the break");
+  std::vector<prune::Beat> held;
+  for (const prune::Beat &beat : s.events)
+    if (beat.timestamp < 12 * GST_SECOND)
+      held.push_back (beat);
+  check_grid (held, 120, 8, 0.025, "held at the break");
+  const prune::Beat &last = held.back ();
   fail_unless (last.running_time > 11400 * GST_MSECOND &&
                    last.stream_time == last.running_time,
                "the last beat at %.3f s of 12 s (stream time %.3f s)",
                static_cast<double> (last.running_time) / GST_SECOND,
                static_cast<double> (last.stream_time) / GST_SECOND);
 }
-GST_END_TEST;
 
-/* ... and so does a jump in the timestamps that restarts the analysis
- * (60 s of audio missing): the beats held before it come out first. */
-GST_START_TEST (test_lookahead_drained_at_jump)
+/* one run per Break, in order */
+GST_START_TEST (test_lookahead_held_reported)
 {
-  Session s ("lookahead=2000000000");
-  s.caps (GST_AUDIO_FORMAT_F32LE, 44100, 1);
-  s.push (clicks (44100, 1, 120, 12));
-  const std::size_t before = s.events.size ();
-  s.push (clicks (44100, 1, 120, 1), 72 * GST_SECOND, 1024, true);
-  fail_unless (s.events.size () > before);
-  std::vector<prune::Beat> held;
-  for (const prune::Beat &beat : s.events)
-    if (beat.timestamp < 12 * GST_SECOND)
-      held.push_back (beat);
-  check_grid (held, 120, 8, 0.025, "held at the jump");
-  fail_unless (held.back ().timestamp > 11400 * GST_MSECOND,
-               "the last beat before the jump at %.3f s of 12 s",
-               static_cast<double> (held.back ().timestamp) / GST_SECOND);
+  check_held_reported (static_cast<Break> (__i__));
 }
 GST_END_TEST;
 
@@ -1054,9 +1105,9 @@ beatdetect_suite (void)
   tcase_add_test (tc, test_switches);
   tcase_add_test (tc, test_beats_file_on_eos);
   tcase_add_test (tc, test_lookahead_drained_on_eos);
-  tcase_add_test (tc, test_lookahead_drained_at_segment);
-  tcase_add_test (tc, test_lookahead_drained_at_jump);
+  tcase_add_loop_test (tc, test_lookahead_held_reported, 0, 3);
   tcase_add_test (tc, test_flush_segment_caps_restart);
+  tcase_add_test (tc, test_reverse_playback);
   tcase_add_test (tc, test_start_is_beat);
   tcase_add_test (tc, test_same_segment_and_caps_again);
   tcase_add_loop_test (tc, test_lost_audio, 0, 3);
