@@ -437,7 +437,7 @@ BeatTracker::Impl::clamp_settings ()
   s.min_bpm =
       std::clamp (std::isfinite (s.min_bpm) ? s.min_bpm : 40.0, 20.0, 390.0);
   s.max_bpm = std::clamp (std::isfinite (s.max_bpm) ? s.max_bpm : 240.0,
-                          s.min_bpm * 1.1, 400.0);
+                          s.min_bpm * BeatTracker::kMinTempoSpan, 400.0);
   s.preferred_bpm =
       std::clamp (std::isfinite (s.preferred_bpm) ? s.preferred_bpm : 120.0,
                   s.min_bpm, s.max_bpm);

@@ -188,6 +188,8 @@ public:
   static constexpr double kAnalysisRate = 5512.5;
   static constexpr int kHop = 64;
   static constexpr int kFftSize = 512;
+  /* max_bpm must be at least this times min_bpm (else it is raised) */
+  static constexpr double kMinTempoSpan = 1.1;
 
   BeatTracker ();
   ~BeatTracker ();

@@ -556,9 +556,21 @@ gst_beat_detect_start (GstBaseTransform *trans)
 {
   GstBeatDetect *self = GST_BEAT_DETECT (trans);
   std::string location;
+  double min_bpm, max_bpm;
   {
     prune::ObjectLocker lock (self);
     location = self->settings->beats_location;
+    min_bpm = self->settings->beat.min_bpm;
+    max_bpm = self->settings->beat.max_bpm;
+  }
+  /* (the tolerance lets 100 and 110 through: 100 * 1.1 > 110 in binary) */
+  if (max_bpm * (1.0 + 1e-9) < min_bpm * prune::BeatTracker::kMinTempoSpan) {
+    GST_ELEMENT_ERROR (
+        self, LIBRARY, SETTINGS,
+        ("No tempo range: min-bpm is %g and max-bpm %g", min_bpm, max_bpm),
+        ("set max-bpm to at least %g times min-bpm",
+         prune::BeatTracker::kMinTempoSpan));
+    return FALSE;
   }
   if (!location.empty ()) {
     self->state->beats_file = std::fopen (location.c_str (), "w");
@@ -725,8 +737,8 @@ gst_beat_detect_class_init (GstBeatDetectClass *klass)
       gobject_class, PROP_MAX_BPM,
       g_param_spec_double (
           "max-bpm", "Maximum BPM",
-          "Fastest tempo reported (beats per minute); applies from the next "
-          "caps or segment",
+          "Fastest tempo reported (beats per minute), at least 1.1 times "
+          "min-bpm; applies from the next caps or segment",
           20.0, 400.0, 240.0, ready));
   g_object_class_install_property (
       gobject_class, PROP_TEMPO_PRIOR,

@@ -825,7 +825,7 @@ GST_START_TEST (test_timestamp_jumps)
 }
 GST_END_TEST;
 
-GST_START_TEST (test_latency_and_bad_location)
+GST_START_TEST (test_latency_and_bad_settings)
 {
   GstHarness *h = gst_harness_new_parse ("beatdetect lookahead=2000000000");
   gst_harness_set_src_caps_str (
@@ -835,20 +835,42 @@ GST_START_TEST (test_latency_and_bad_location)
   fail_unless_equals_uint64 (gst_harness_query_latency (h), 2 * GST_SECOND);
   gst_harness_teardown (h);
 
-  GstElement *e = gst_element_factory_make ("beatdetect", nullptr);
-  GstBus *bus = gst_bus_new ();
-  gst_element_set_bus (e, bus);
-  g_object_set (e, "beats-location", "/nonexistent/dir/beats.txt", nullptr);
-  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED),
-                          GST_STATE_CHANGE_FAILURE);
-  GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-  fail_unless (msg != nullptr);
-  gst_message_unref (msg);
-  gst_element_set_state (e, GST_STATE_NULL);
-  gst_element_set_bus (e, nullptr);
-  gst_bus_set_flushing (bus, TRUE);
-  gst_object_unref (bus);
-  gst_object_unref (e);
+  /* settings that cannot work fail the state change with an error that
+   * names them */
+  const struct {
+    const char *props, *names;
+  } bad[] = {
+      {"beats-location=/nonexistent/dir/beats.txt", "/nonexistent/dir"},
+      {"min-bpm=200 max-bpm=100", "min-bpm is 200 and max-bpm 100"},
+      {"min-bpm=100 max-bpm=105", "min-bpm is 100 and max-bpm 105"},
+  };
+  for (const auto &c : bad) {
+    const std::string desc = std::string ("beatdetect ") + c.props;
+    GstElement *e = gst_parse_launch (desc.c_str (), nullptr);
+    fail_unless (e != nullptr);
+    GstBus *bus = gst_bus_new ();
+    gst_element_set_bus (e, bus);
+    fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED),
+                            GST_STATE_CHANGE_FAILURE);
+    GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+    fail_unless (msg != nullptr, "%s: no error", c.props);
+    GError *err = nullptr;
+    gst_message_parse_error (msg, &err, nullptr);
+    fail_unless (std::strstr (err->message, c.names) != nullptr,
+                 "%s: error '%s'", c.props, err->message);
+    g_error_free (err);
+    gst_message_unref (msg);
+    gst_element_set_state (e, GST_STATE_NULL);
+    gst_element_set_bus (e, nullptr);
+    gst_bus_set_flushing (bus, TRUE);
+    gst_object_unref (bus);
+    gst_object_unref (e);
+  }
+  /* a range just wide enough works */
+  Session s ("min-bpm=100 max-bpm=110");
+  s.caps (GST_AUDIO_FORMAT_F32LE, 44100, 1);
+  s.push (clicks (44100, 1, 105, 12));
+  check_grid (s.events, 105, 8, 0.025, "100 to 110 BPM");
 }
 GST_END_TEST;
 
@@ -1112,7 +1134,7 @@ beatdetect_suite (void)
   tcase_add_test (tc, test_same_segment_and_caps_again);
   tcase_add_loop_test (tc, test_lost_audio, 0, 3);
   tcase_add_test (tc, test_timestamp_jumps);
-  tcase_add_test (tc, test_latency_and_bad_location);
+  tcase_add_test (tc, test_latency_and_bad_settings);
   tcase_add_test (tc, test_hour_flat_memory);
   tcase_add_test (tc, test_playbin_audio_filter);
   return s;
