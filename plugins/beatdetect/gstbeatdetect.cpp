@@ -752,7 +752,8 @@ gst_beat_detect_class_init (GstBeatDetectClass *klass)
       g_param_spec_uint64 (
           "lookahead", "Lookahead",
           "Delay (ns) that lets the tracker revise beats before reporting "
-          "them, for file jobs; 0 = causal. Added to the LATENCY",
+          "them, for file jobs (2 to 4 s; more is not better); 0 = causal. "
+          "Added to the LATENCY",
           0, 10 * GST_SECOND, 0, ready));
   g_object_class_install_property (
       gobject_class, PROP_START_IS_BEAT,
