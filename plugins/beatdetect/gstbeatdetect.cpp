@@ -42,7 +42,9 @@
  * holds still, the grid runs on (its beats reported, predicted, for the
  * first second), so the beats after it keep the music's grid; a longer
  * gap, or timestamps that go back by more than 1 s, restart it. Reverse
- * playback (a segment rate below 0) passes through unanalysed.
+ * playback (a segment rate below 0) passes through unanalysed. A segment
+ * in bytes (raw audio from a file) gets a warning; its beats are timed
+ * from the first sample.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -58,6 +60,7 @@
 #include <gst/audio/audio.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -136,6 +139,10 @@ struct State {
   FILE *beats_file = nullptr;
   double last_tempo_bpm = 0.0;
   GstClockTime last_tempo_pts = GST_CLOCK_TIME_NONE;
+  /* the start of a frame that a buffer split (a stream in bytes, not
+   * time, cuts buffers anywhere): completed by the next buffer */
+  std::array<guint8, 8 * sizeof (double)> part{};
+  std::size_t part_len = 0;
 };
 
 } // namespace
@@ -169,6 +176,7 @@ restart (GstBeatDetect *self)
   st.tracker.reset ();
   st.started = false;
   st.samples = 0;
+  st.part_len = 0;
   st.last_tempo_bpm = 0.0;
   st.last_tempo_pts = GST_CLOCK_TIME_NONE;
 }
@@ -251,21 +259,33 @@ to_float (State &st, const guint8 *data, GstAudioFormat format,
   }
 }
 
+/* Stream and running time of @ts. A segment in another format than time
+ * (bytes: raw audio straight from a file) gives no times: the beats are
+ * then timed from the first sample, as in a time segment from 0. */
+static void
+segment_times (GstBeatDetect *self, GstClockTime ts, GstClockTime *stream_time,
+               GstClockTime *running_time)
+{
+  const GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
+  if (segment->format != GST_FORMAT_TIME) {
+    *stream_time = *running_time = ts;
+    return;
+  }
+  *stream_time = gst_segment_to_stream_time (segment, GST_FORMAT_TIME, ts);
+  *running_time = gst_segment_to_running_time (segment, GST_FORMAT_TIME, ts);
+}
+
 static void
 report_beat (GstBeatDetect *self, const prune::BeatInfo &b, const Outputs &s)
 {
   State &st = *self->state;
-  GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
   prune::Beat beat;
   /* a beat refined to before the first sample has no place in the stream */
   const double at = static_cast<double> (st.base_pts) + b.time * GST_SECOND;
   if (!(at >= 0.0))
     return;
   beat.timestamp = static_cast<GstClockTime> (at + 0.5);
-  beat.stream_time =
-      gst_segment_to_stream_time (segment, GST_FORMAT_TIME, beat.timestamp);
-  beat.running_time =
-      gst_segment_to_running_time (segment, GST_FORMAT_TIME, beat.timestamp);
+  segment_times (self, beat.timestamp, &beat.stream_time, &beat.running_time);
   if (!GST_CLOCK_TIME_IS_VALID (beat.running_time))
     return; /* outside the segment */
   beat.bpm = b.bpm > 0 ? b.bpm : 1.0;
@@ -302,11 +322,9 @@ report_tempo (GstBeatDetect *self, GstClockTime pts, const Outputs &s)
                    pts >= st.last_tempo_pts + TEMPO_INTERVAL;
   if (!s.post_messages || !(changed || due))
     return;
-  GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
   prune::Tempo t;
   t.timestamp = pts;
-  t.stream_time = gst_segment_to_stream_time (segment, GST_FORMAT_TIME, pts);
-  t.running_time = gst_segment_to_running_time (segment, GST_FORMAT_TIME, pts);
+  segment_times (self, pts, &t.stream_time, &t.running_time);
   t.bpm = std::max (0.0, status.bpm);
   t.confidence = std::clamp (status.confidence, 0.0, 1.0);
   t.lock_state = status.state;
@@ -370,8 +388,8 @@ begin (GstBeatDetect *self, GstClockTime pts)
   State &st = *self->state;
   st.base_pts = static_cast<GstClockTimeDiff> (pts);
   st.started = true;
-  const GstClockTime at = gst_segment_to_stream_time (
-      &GST_BASE_TRANSFORM (self)->segment, GST_FORMAT_TIME, pts);
+  GstClockTime at, running;
+  segment_times (self, pts, &at, &running);
   prune::BeatSettings bs = st.tracker.settings ();
   if (bs.start_is_beat && GST_CLOCK_TIME_IS_VALID (at) && at > JOINED_AFTER) {
     GST_DEBUG_OBJECT (self,
@@ -430,7 +448,7 @@ gst_beat_detect_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
   const GstAudioInfo *info = &GST_AUDIO_FILTER (self)->info;
   const int rate = GST_AUDIO_INFO_RATE (info);
   const int channels = GST_AUDIO_INFO_CHANNELS (info);
-  const int bpf = GST_AUDIO_INFO_BPF (info);
+  const std::size_t bpf = GST_AUDIO_INFO_BPF (info);
   /* reverse playback: the buffers come last first, and beats of audio
    * played backwards would fall at times that do not exist */
   if (trans->segment.rate < 0.0)
@@ -440,7 +458,9 @@ gst_beat_detect_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
 
   if (!st.started)
     begin (self, GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf)
-                                               : trans->segment.start);
+                 : trans->segment.format == GST_FORMAT_TIME
+                     ? trans->segment.start
+                     : 0);
   else if (GST_BUFFER_PTS_IS_VALID (buf))
     follow_timestamp (
         self, GST_BUFFER_PTS (buf), rate,
@@ -452,21 +472,40 @@ gst_beat_detect_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
                        (nullptr));
     return GST_FLOW_ERROR;
   }
-  const std::size_t frames = map.size / bpf;
   const GstAudioFormat format = GST_AUDIO_INFO_FORMAT (info);
+  const guint8 *data = map.data;
+  std::size_t size = map.size;
+  if (st.part_len > 0) {
+    /* the rest of the frame the last buffer began */
+    const std::size_t take = std::min (size, bpf - st.part_len);
+    std::memcpy (st.part.data () + st.part_len, data, take);
+    st.part_len += take;
+    data += take;
+    size -= take;
+    if (st.part_len == static_cast<std::size_t> (bpf)) {
+      to_float (st, st.part.data (), format, channels);
+      analyse (self, st.chunk.data (), 1, s);
+      st.part_len = 0;
+    }
+  }
+  const std::size_t frames = size / bpf;
   /* F32LE is what the tracker takes: read it in place */
   const bool direct =
       format == GST_AUDIO_FORMAT_F32LE &&
-      reinterpret_cast<std::uintptr_t> (map.data) % alignof (float) == 0;
+      reinterpret_cast<std::uintptr_t> (data) % alignof (float) == 0;
   for (std::size_t done = 0; done < frames;) {
     const std::size_t n = std::min<std::size_t> (CHUNK_FRAMES, frames - done);
     const float *samples = st.chunk.data ();
     if (direct)
-      samples = reinterpret_cast<const float *> (map.data + done * bpf);
+      samples = reinterpret_cast<const float *> (data + done * bpf);
     else
-      to_float (st, map.data + done * bpf, format, n * channels);
+      to_float (st, data + done * bpf, format, n * channels);
     analyse (self, samples, n, s);
     done += n;
+  }
+  if (size > frames * bpf && st.part_len == 0) {
+    st.part_len = size - frames * bpf;
+    std::memcpy (st.part.data (), data + frames * bpf, st.part_len);
   }
   gst_buffer_unmap (buf, &map);
   report_tempo (self,
@@ -491,6 +530,14 @@ gst_beat_detect_sink_event (GstBaseTransform *trans, GstEvent *event)
       gst_event_parse_segment (event, &seg);
       if (seg->rate < 0.0)
         GST_INFO_OBJECT (self, "reverse playback: no beats are tracked");
+      if (seg->format != GST_FORMAT_TIME)
+        GST_ELEMENT_WARNING (
+            self, STREAM, FORMAT,
+            ("The audio comes in a %s segment, not in time: beat times are "
+             "counted from its first sample",
+             gst_format_get_name (seg->format)),
+            ("put rawaudioparse (or a parser or decoder) before beatdetect "
+             "for the stream's own times"));
       if (!prune::same_segment (*seg, trans->segment)) {
         /* the held beats belong to the old segment (still trans->segment) */
         if (self->state->started)

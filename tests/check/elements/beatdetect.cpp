@@ -685,6 +685,46 @@ GST_START_TEST (test_reverse_playback)
 }
 GST_END_TEST;
 
+/* Raw audio straight from a file (filesrc ! capsfilter ! beatdetect): a
+ * segment in bytes and buffers of 4096 bytes without timestamps, which
+ * split the 12-byte frames of 6-channel S16. A warning says how to get
+ * the stream's times; the beats are timed from the first sample (no
+ * critical for the time conversions) and stay on the grid (the split
+ * frames are joined: dropping their bytes put the beats 58 ms late by
+ * 20 s). */
+GST_START_TEST (test_bytes_segment)
+{
+  Session s;
+  s.caps (GST_AUDIO_FORMAT_S16LE, 44100, 6);
+  GstSegment seg;
+  gst_segment_init (&seg, GST_FORMAT_BYTES);
+  fail_unless (gst_harness_push_event (s.h, gst_event_new_segment (&seg)));
+  GstMessage *warning = gst_bus_pop_filtered (s.bus, GST_MESSAGE_WARNING);
+  fail_unless (warning != nullptr, "no warning for a segment in bytes");
+  GError *err = nullptr;
+  gst_message_parse_warning (warning, &err, nullptr);
+  fail_unless (std::strstr (err->message, "bytes") != nullptr, "warning '%s'",
+               err->message);
+  g_error_free (err);
+  gst_message_unref (warning);
+
+  const std::vector<float> c = clicks (44100, 6, 120, 20);
+  GstBuffer *all = pack (c, 0, c.size (), GST_AUDIO_FORMAT_S16LE);
+  const gsize size = gst_buffer_get_size (all);
+  for (gsize at = 0; at < size; at += 4096) {
+    GstBuffer *in = gst_buffer_copy_region (all, GST_BUFFER_COPY_MEMORY, at,
+                                            std::min<gsize> (4096, size - at));
+    fail_unless_equals_int (gst_harness_push (s.h, in), GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (s.h));
+  }
+  gst_buffer_unref (all);
+  s.drain ();
+  check_grid (s.events, 120, 4, 0.025, "segment in bytes");
+  for (const prune::Beat &b : s.events)
+    fail_unless (b.stream_time == b.timestamp && b.running_time == b.timestamp);
+}
+GST_END_TEST;
+
 /* start-is-beat: a piece that starts on its (soft) beat keeps to it
  * against a louder off-beat; with the property off, or when the stream
  * starts further into the piece (after a seek: stream time 60 s), the
@@ -1130,6 +1170,7 @@ beatdetect_suite (void)
   tcase_add_loop_test (tc, test_lookahead_held_reported, 0, 3);
   tcase_add_test (tc, test_flush_segment_caps_restart);
   tcase_add_test (tc, test_reverse_playback);
+  tcase_add_test (tc, test_bytes_segment);
   tcase_add_test (tc, test_start_is_beat);
   tcase_add_test (tc, test_same_segment_and_caps_again);
   tcase_add_loop_test (tc, test_lost_audio, 0, 3);
