@@ -56,4 +56,23 @@ same_segment (const GstSegment &a, const GstSegment &b)
          a.time == b.time;
 }
 
+/* Stream and running time of @ts in @segment. A segment in another format
+ * than time (bytes: raw media straight from a file) has no times for a
+ * timestamp: @ts is taken as both, as in a time segment from 0. */
+inline GstClockTime
+to_stream_time (const GstSegment &segment, GstClockTime ts)
+{
+  if (segment.format != GST_FORMAT_TIME)
+    return ts;
+  return gst_segment_to_stream_time (&segment, GST_FORMAT_TIME, ts);
+}
+
+inline GstClockTime
+to_running_time (const GstSegment &segment, GstClockTime ts)
+{
+  if (segment.format != GST_FORMAT_TIME)
+    return ts;
+  return gst_segment_to_running_time (&segment, GST_FORMAT_TIME, ts);
+}
+
 } // namespace prune

@@ -259,22 +259,6 @@ to_float (State &st, const guint8 *data, GstAudioFormat format,
   }
 }
 
-/* Stream and running time of @ts. A segment in another format than time
- * (bytes: raw audio straight from a file) gives no times: the beats are
- * then timed from the first sample, as in a time segment from 0. */
-static void
-segment_times (GstBeatDetect *self, GstClockTime ts, GstClockTime *stream_time,
-               GstClockTime *running_time)
-{
-  const GstSegment *segment = &GST_BASE_TRANSFORM (self)->segment;
-  if (segment->format != GST_FORMAT_TIME) {
-    *stream_time = *running_time = ts;
-    return;
-  }
-  *stream_time = gst_segment_to_stream_time (segment, GST_FORMAT_TIME, ts);
-  *running_time = gst_segment_to_running_time (segment, GST_FORMAT_TIME, ts);
-}
-
 static void
 report_beat (GstBeatDetect *self, const prune::BeatInfo &b, const Outputs &s)
 {
@@ -285,7 +269,9 @@ report_beat (GstBeatDetect *self, const prune::BeatInfo &b, const Outputs &s)
   if (!(at >= 0.0))
     return;
   beat.timestamp = static_cast<GstClockTime> (at + 0.5);
-  segment_times (self, beat.timestamp, &beat.stream_time, &beat.running_time);
+  const GstSegment &segment = GST_BASE_TRANSFORM (self)->segment;
+  beat.stream_time = prune::to_stream_time (segment, beat.timestamp);
+  beat.running_time = prune::to_running_time (segment, beat.timestamp);
   if (!GST_CLOCK_TIME_IS_VALID (beat.running_time))
     return; /* outside the segment */
   beat.bpm = b.bpm > 0 ? b.bpm : 1.0;
@@ -324,7 +310,9 @@ report_tempo (GstBeatDetect *self, GstClockTime pts, const Outputs &s)
     return;
   prune::Tempo t;
   t.timestamp = pts;
-  segment_times (self, pts, &t.stream_time, &t.running_time);
+  const GstSegment &segment = GST_BASE_TRANSFORM (self)->segment;
+  t.stream_time = prune::to_stream_time (segment, pts);
+  t.running_time = prune::to_running_time (segment, pts);
   t.bpm = std::max (0.0, status.bpm);
   t.confidence = std::clamp (status.confidence, 0.0, 1.0);
   t.lock_state = status.state;
@@ -388,8 +376,8 @@ begin (GstBeatDetect *self, GstClockTime pts)
   State &st = *self->state;
   st.base_pts = static_cast<GstClockTimeDiff> (pts);
   st.started = true;
-  GstClockTime at, running;
-  segment_times (self, pts, &at, &running);
+  const GstClockTime at =
+      prune::to_stream_time (GST_BASE_TRANSFORM (self)->segment, pts);
   prune::BeatSettings bs = st.tracker.settings ();
   if (bs.start_is_beat && GST_CLOCK_TIME_IS_VALID (at) && at > JOINED_AFTER) {
     GST_DEBUG_OBJECT (self,

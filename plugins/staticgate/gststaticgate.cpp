@@ -407,8 +407,9 @@ update_stats (GstStaticGate *self, const prune::MotionResult *r, guint64 passed,
 static GstClockTime
 stream_time_of (GstStaticGate *self, GstClockTime pts)
 {
-  return gst_segment_to_stream_time (&GST_BASE_TRANSFORM (self)->segment,
-                                     GST_FORMAT_TIME, pts);
+  if (!GST_CLOCK_TIME_IS_VALID (pts))
+    return GST_CLOCK_TIME_NONE;
+  return prune::to_stream_time (GST_BASE_TRANSFORM (self)->segment, pts);
 }
 
 /* Drops the oldest held frame, announcing it with a GAP event. */
@@ -695,7 +696,7 @@ gst_static_gate_submit_input_buffer (GstBaseTransform *trans,
                                    GST_VIDEO_INFO_FPS_N (&st.info));
   GstClockTime rt = GST_CLOCK_TIME_NONE;
   if (GST_CLOCK_TIME_IS_VALID (pts)) {
-    rt = gst_segment_to_running_time (&trans->segment, GST_FORMAT_TIME, pts);
+    rt = prune::to_running_time (trans->segment, pts);
     if (!GST_CLOCK_TIME_IS_VALID (rt)) {
       GST_LOG_OBJECT (self, "frame outside the segment, dropped");
       gst_buffer_unref (buf);

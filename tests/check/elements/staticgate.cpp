@@ -455,15 +455,27 @@ GST_START_TEST (test_no_pts_is_an_error_in_drop_mode)
 }
 GST_END_TEST;
 
+/* ... also in a segment in bytes (raw video straight from a file), which
+ * has no stream or running time for them (criticals before) */
 GST_START_TEST (test_no_pts_passes_in_mark_mode)
 {
-  Gate g ("mode=mark");
-  Scene s;
-  for (int i = 0; i < 5; i++)
-    fail_unless_equals_int (
-        gst_harness_push (g.h, make_frame (&g.info, s, i, GST_CLOCK_TIME_NONE)),
-        GST_FLOW_OK);
-  fail_unless_equals_int (gst_harness_buffers_received (g.h), 5);
+  for (const GstFormat format : {GST_FORMAT_TIME, GST_FORMAT_BYTES}) {
+    Gate g ("mode=mark");
+    GstSegment seg;
+    gst_segment_init (&seg, format);
+    fail_unless (gst_harness_push_event (g.h, gst_event_new_segment (&seg)));
+    Scene s;
+    for (int i = 0; i < 20; i++) {
+      /* a square moves from frame 5 on: the gate opens (a message) */
+      s.square = i >= 5;
+      s.sx = 4 * i;
+      fail_unless_equals_int (
+          gst_harness_push (g.h,
+                            make_frame (&g.info, s, i, GST_CLOCK_TIME_NONE)),
+          GST_FLOW_OK);
+    }
+    fail_unless_equals_int (gst_harness_buffers_received (g.h), 20);
+  }
 }
 GST_END_TEST;
 
