@@ -463,6 +463,8 @@ gst_beat_detect_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
   const GstAudioFormat format = GST_AUDIO_INFO_FORMAT (info);
   const guint8 *data = map.data;
   std::size_t size = map.size;
+  if (GST_BUFFER_IS_DISCONT (buf))
+    st.part_len = 0; /* the data does not go on from the split frame */
   if (st.part_len > 0) {
     /* the rest of the frame the last buffer began */
     const std::size_t take = std::min (size, bpf - st.part_len);
@@ -470,7 +472,7 @@ gst_beat_detect_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
     st.part_len += take;
     data += take;
     size -= take;
-    if (st.part_len == static_cast<std::size_t> (bpf)) {
+    if (st.part_len == bpf) {
       to_float (st, st.part.data (), format, channels);
       analyse (self, st.chunk.data (), 1, s);
       st.part_len = 0;
