@@ -725,6 +725,35 @@ GST_START_TEST (test_bytes_segment)
 }
 GST_END_TEST;
 
+/* A DISCONT buffer does not complete the frame the one before it split:
+ * F32 mono in bytes, the first buffer ending 2 bytes into a frame, the
+ * next one (DISCONT) starting on a frame. Completed, every sample after
+ * it would be read 2 bytes off, and no beat would follow. */
+GST_START_TEST (test_bytes_discont_drops_split_frame)
+{
+  Session s;
+  s.caps (GST_AUDIO_FORMAT_F32LE, 44100, 1);
+  GstSegment seg;
+  gst_segment_init (&seg, GST_FORMAT_BYTES);
+  fail_unless (gst_harness_push_event (s.h, gst_event_new_segment (&seg)));
+  const std::vector<float> c = clicks (44100, 1, 120, 16);
+  GstBuffer *all = pack (c, 0, c.size (), GST_AUDIO_FORMAT_F32LE);
+  const gsize size = gst_buffer_get_size (all), cut = 4 * 44100 * 4;
+  GstBuffer *a =
+      gst_buffer_copy_region (all, GST_BUFFER_COPY_MEMORY, 0, cut + 2);
+  GstBuffer *b =
+      gst_buffer_copy_region (all, GST_BUFFER_COPY_MEMORY, cut, size - cut);
+  GST_BUFFER_FLAG_SET (b, GST_BUFFER_FLAG_DISCONT);
+  gst_buffer_unref (all);
+  for (GstBuffer *in : {a, b}) {
+    fail_unless_equals_int (gst_harness_push (s.h, in), GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (s.h));
+  }
+  s.drain ();
+  check_grid (s.events, 120, 8, 0.025, "after the DISCONT");
+}
+GST_END_TEST;
+
 /* start-is-beat: a piece that starts on its (soft) beat keeps to it
  * against a louder off-beat; with the property off, or when the stream
  * starts further into the piece (after a seek: stream time 60 s), the
@@ -1171,6 +1200,7 @@ beatdetect_suite (void)
   tcase_add_test (tc, test_flush_segment_caps_restart);
   tcase_add_test (tc, test_reverse_playback);
   tcase_add_test (tc, test_bytes_segment);
+  tcase_add_test (tc, test_bytes_discont_drops_split_frame);
   tcase_add_test (tc, test_start_is_beat);
   tcase_add_test (tc, test_same_segment_and_caps_again);
   tcase_add_loop_test (tc, test_lost_audio, 0, 3);
