@@ -36,6 +36,8 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 
+#include "../prune-check.h"
+
 namespace {
 
 constexpr double kFirstClick = 0.25; /* seconds */
@@ -170,6 +172,7 @@ struct Session {
   Session (const Session &) = delete;
   Session &operator= (const Session &) = delete;
 
+  /* The caps (again: a caps change, and the same segment again). */
   void caps (GstAudioFormat f, int r, int c)
   {
     format = f;
@@ -213,6 +216,20 @@ struct Session {
       gst_buffer_unref (out);
       drain ();
     }
+  }
+
+  /* Raw audio straight from filesrc: a segment in bytes, and buffers
+   * (push_raw) as they are, without timestamps, of any size. */
+  void bytes_segment ()
+  {
+    GstSegment seg;
+    gst_segment_init (&seg, GST_FORMAT_BYTES);
+    fail_unless (gst_harness_push_event (h, gst_event_new_segment (&seg)));
+  }
+  void push_raw (GstBuffer *in)
+  {
+    fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (h));
   }
 
   void drain ()
@@ -630,15 +647,7 @@ GST_START_TEST (test_flush_segment_caps_restart)
     s.caps (GST_AUDIO_FORMAT_F32LE, 44100, 1);
     s.push (clicks (44100, 1, 120, 12));
     const std::size_t before = s.events.size ();
-    GstAudioInfo info;
-    gst_audio_info_set_format (&info, GST_AUDIO_FORMAT_S16LE, 22050, 2,
-                               nullptr);
-    GstCaps *caps = gst_audio_info_to_caps (&info);
-    fail_unless (gst_harness_push_event (s.h, gst_event_new_caps (caps)));
-    gst_caps_unref (caps);
-    s.format = GST_AUDIO_FORMAT_S16LE;
-    s.rate = 22050;
-    s.channels = 2;
+    s.caps (GST_AUDIO_FORMAT_S16LE, 22050, 2);
     fail_unless (s.state () == "searching", "state %s", s.state ().c_str ());
     s.push (clicks (22050, 2, 90, 16), 12 * GST_SECOND);
     check_restarted (s, before, 12, "caps");
@@ -696,9 +705,7 @@ GST_START_TEST (test_bytes_segment)
 {
   Session s;
   s.caps (GST_AUDIO_FORMAT_S16LE, 44100, 6);
-  GstSegment seg;
-  gst_segment_init (&seg, GST_FORMAT_BYTES);
-  fail_unless (gst_harness_push_event (s.h, gst_event_new_segment (&seg)));
+  s.bytes_segment ();
   GstMessage *warning = gst_bus_pop_filtered (s.bus, GST_MESSAGE_WARNING);
   fail_unless (warning != nullptr, "no warning for a segment in bytes");
   GError *err = nullptr;
@@ -711,12 +718,9 @@ GST_START_TEST (test_bytes_segment)
   const std::vector<float> c = clicks (44100, 6, 120, 20);
   GstBuffer *all = pack (c, 0, c.size (), GST_AUDIO_FORMAT_S16LE);
   const gsize size = gst_buffer_get_size (all);
-  for (gsize at = 0; at < size; at += 4096) {
-    GstBuffer *in = gst_buffer_copy_region (all, GST_BUFFER_COPY_MEMORY, at,
-                                            std::min<gsize> (4096, size - at));
-    fail_unless_equals_int (gst_harness_push (s.h, in), GST_FLOW_OK);
-    gst_buffer_unref (gst_harness_pull (s.h));
-  }
+  for (gsize at = 0; at < size; at += 4096)
+    s.push_raw (gst_buffer_copy_region (all, GST_BUFFER_COPY_MEMORY, at,
+                                        std::min<gsize> (4096, size - at)));
   gst_buffer_unref (all);
   s.drain ();
   check_grid (s.events, 120, 4, 0.025, "segment in bytes");
@@ -733,9 +737,7 @@ GST_START_TEST (test_bytes_discont_drops_split_frame)
 {
   Session s;
   s.caps (GST_AUDIO_FORMAT_F32LE, 44100, 1);
-  GstSegment seg;
-  gst_segment_init (&seg, GST_FORMAT_BYTES);
-  fail_unless (gst_harness_push_event (s.h, gst_event_new_segment (&seg)));
+  s.bytes_segment ();
   const std::vector<float> c = clicks (44100, 1, 120, 16);
   GstBuffer *all = pack (c, 0, c.size (), GST_AUDIO_FORMAT_F32LE);
   const gsize size = gst_buffer_get_size (all), cut = 4 * 44100 * 4;
@@ -745,10 +747,8 @@ GST_START_TEST (test_bytes_discont_drops_split_frame)
       gst_buffer_copy_region (all, GST_BUFFER_COPY_MEMORY, cut, size - cut);
   GST_BUFFER_FLAG_SET (b, GST_BUFFER_FLAG_DISCONT);
   gst_buffer_unref (all);
-  for (GstBuffer *in : {a, b}) {
-    fail_unless_equals_int (gst_harness_push (s.h, in), GST_FLOW_OK);
-    gst_buffer_unref (gst_harness_pull (s.h));
-  }
+  s.push_raw (a);
+  s.push_raw (b);
   s.drain ();
   check_grid (s.events, 120, 8, 0.025, "after the DISCONT");
 }
@@ -917,22 +917,7 @@ GST_START_TEST (test_latency_and_bad_settings)
     const std::string desc = std::string ("beatdetect ") + c.props;
     GstElement *e = gst_parse_launch (desc.c_str (), nullptr);
     fail_unless (e != nullptr);
-    GstBus *bus = gst_bus_new ();
-    gst_element_set_bus (e, bus);
-    fail_unless_equals_int (gst_element_set_state (e, GST_STATE_PAUSED),
-                            GST_STATE_CHANGE_FAILURE);
-    GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
-    fail_unless (msg != nullptr, "%s: no error", c.props);
-    GError *err = nullptr;
-    gst_message_parse_error (msg, &err, nullptr);
-    fail_unless (std::strstr (err->message, c.names) != nullptr,
-                 "%s: error '%s'", c.props, err->message);
-    g_error_free (err);
-    gst_message_unref (msg);
-    gst_element_set_state (e, GST_STATE_NULL);
-    gst_element_set_bus (e, nullptr);
-    gst_bus_set_flushing (bus, TRUE);
-    gst_object_unref (bus);
+    check_start_refused (e, c.names);
     gst_object_unref (e);
   }
   /* a range just wide enough works */
@@ -1064,15 +1049,9 @@ check_held_reported (Break what)
     case Break::Jump:
       s.push (clicks (44100, 1, 120, 1), 72 * GST_SECOND, 1024, true);
       break;
-    case Break::NewCaps: {
-      GstAudioInfo info;
-      gst_audio_info_set_format (&info, GST_AUDIO_FORMAT_S16LE, 22050, 2,
-                                 nullptr);
-      GstCaps *caps = gst_audio_info_to_caps (&info);
-      fail_unless (gst_harness_push_event (s.h, gst_event_new_caps (caps)));
-      gst_caps_unref (caps);
+    case Break::NewCaps:
+      s.caps (GST_AUDIO_FORMAT_S16LE, 22050, 2);
       break;
-    }
   }
   s.drain ();
   fail_unless (s.events.size () > before, "no beat reported at the break");
