@@ -12,8 +12,9 @@
  * tracks at known tempi; white noise, DC, clipped and non-finite input;
  * prune-beat events and messages, prune-tempo messages, the read-only
  * properties, the beats file (written out at EOS); FLUSH, SEGMENT and caps
- * restarts; timestamps across a gap; the LATENCY query; an hour of audio
- * in flat memory.
+ * restarts; timestamps across a gap; reverse playback; raw audio in a
+ * segment in bytes; settings refused at the start; the LATENCY query; an
+ * hour of audio in flat memory.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
