@@ -5,7 +5,8 @@
 #   --install  then build gst-prune (in build/) and install it into
 #              /usr/local: the gst-prune command, the plugin, the library
 #   --eval     also the evaluation tools: FluidSynth and the OpenMSX MIDI
-#              pieces (beat ground truth), mir_eval, aubio (anchor), sox
+#              pieces (beat ground truth), Planet Blupi's MIDI pieces and
+#              mma (more music), mir_eval, aubio (anchor), sox
 #   --dry-run  print the package list and exit
 #
 # Safe to run again: packages already present are left as they are.
@@ -30,7 +31,7 @@ gir1.2-gstreamer-1.0 gir1.2-gst-plugins-base-1.0 procps"
 # Evaluation (tests/eval, benchmarks with anchors): not needed to build or
 # run the test suite.
 EVAL="python3-numpy python3-mir-eval python3-mido openttd-openmsx fluidsynth
-fluid-soundfont-gm sox aubio-tools planetblupi-music-midi"
+fluid-soundfont-gm sox aubio-tools planetblupi-music-midi mma"
 
 PACKAGES=$(echo $BUILD $RUN $TEST)
 dry=no

@@ -13,10 +13,16 @@
 #                     planetblupi: the 10 MIDI pieces of Debian's
 #                     planetblupi-music-midi (another composer, 2.7 hours;
 #                     used to choose the onset weighing and the rate
-#                     weight, nothing else). The beats of the last two are
-#                     taken from each file's tempo map and meter by
-#                     ../shared/tools/midi_beats.py; scored and printed
-#                     alike, their targets are information only
+#                     weight, nothing else); or mma: accompaniment of 24
+#                     bars (C Am F G) in 39 styles of the groove library
+#                     of Debian's mma (Musical MIDI Accompaniment: rock,
+#                     swing, waltzes, 6/8 marches, latin, ...), one song
+#                     per third groove file in name order, at tempi from
+#                     a fixed list (never used in development). The beats
+#                     of the last three are taken from each file's tempo
+#                     map and meter by ../shared/tools/midi_beats.py;
+#                     scored and printed alike, their targets are
+#                     information only
 #   --degrade KIND    score the set's pieces degraded (information only):
 #                     cut (joined at 20.13 s: sox trim, the beats shifted),
 #                     hiss (2.37 s of white noise at -55 dBFS first, the
@@ -41,7 +47,7 @@
 #   --no-targets      exit 0 even when a target is missed
 #
 # Needs the evaluation packages (scripts/setup.sh --eval): openttd-openmsx
-# or planetblupi-music-midi, fluidsynth fluid-soundfont-gm sox (rendering),
+# or planetblupi-music-midi or mma, fluidsynth fluid-soundfont-gm sox (rendering),
 # python3-mido (the beats of MIDI files), python3-mir-eval python3-numpy
 # (scoring), aubio-tools (the anchor), ffmpeg (--degrade mp3).
 # Exit: 0 every target met (any result with another set, --degrade or --lose), 1 a
@@ -93,7 +99,8 @@ case $set in
                mid=/usr/share/games/openttd/baseset/openmsx ;;
   planetblupi) needs=$shared/tools pkg=planetblupi-music-midi
                mid=/usr/share/planetblupi/music ;;
-  *) echo "beatdetect-eval: unknown set '$set' (openmsx-dev, openmsx-heldout or planetblupi)" >&2; exit 2 ;;
+  mma) needs=$shared/tools pkg=mma mid=/usr/share/mma/lib/stdlib ;;
+  *) echo "beatdetect-eval: unknown set '$set' (openmsx-dev, openmsx-heldout, planetblupi or mma)" >&2; exit 2 ;;
 esac
 case $degrade in
   ''|cut|hiss|reverb|mp3) ;;
@@ -109,6 +116,7 @@ skip() { echo "beatdetect-eval: SKIP: $*"; exit 77; }
 missing=
 for t in fluidsynth sox; do command -v $t >/dev/null || missing="$missing $t"; done
 [ -d "$mid" ] || missing="$missing $pkg"
+[ $set != mma ] || command -v mma >/dev/null || missing="$missing mma"
 [ $set = openmsx-dev ] || /usr/bin/python3 -c 'import mido' 2>/dev/null ||
   missing="$missing python3-mido"
 [ "$degrade" != mp3 ] || ffmpeg -hide_banner -encoders 2>/dev/null | grep libmp3lame >/dev/null ||
@@ -149,8 +157,33 @@ render_midi() {
     } || { echo "beatdetect-eval: cannot render $m" >&2; exit 1; }
   done
 }
+# One song per third groove file of MMA's library (name order; the first
+# groove the file defines), 24 bars of C Am F G at a tempo from a fixed
+# list, made once into $cache/mid.
+make_mma_songs() {
+  mkdir -p "$cache/mid"
+  local tempi=(96 132 108 150 84 120 168 100 140 76 116 160)
+  local i=0 f n g song
+  for f in $(find "$mid" -maxdepth 1 -name '*.mma' | sort | awk 'NR % 3 == 1'); do
+    n=$(basename "$f" .mma)
+    case $n in metronome*|none) continue ;; esac
+    g=$(sed -n 's/^[[:space:]]*[Dd][Ee][Ff][Gg][Rr][Oo][Oo][Vv][Ee][[:space:]]\{1,\}\([^[:space:]]\{1,\}\).*/\1/p' "$f" | head -n 1)
+    [ -n "$g" ] || continue
+    song=$cache/mid/$n.mid
+    if [ ! -s "$song" ]; then
+      {
+        printf 'Tempo %d\nGroove %s\n' "${tempi[$((i % ${#tempi[@]}))]}" "$g"
+        for b in $(seq 1 6); do printf 'C\nAm\nF\nG\n'; done
+      } > "$cache/mid/$n.mma"
+      (cd "$cache/mid" && mma "$n.mma" >/dev/null 2>&1) && [ -s "$song" ] ||
+        { echo "beatdetect-eval: mma could not make $n ($g)" >&2; exit 1; }
+    fi
+    i=$((i + 1))
+  done
+}
 case $set in
   planetblupi) render_midi "$mid"/*.mid ;;
+  mma) make_mma_songs; render_midi "$cache"/mid/*.mid ;;
   openmsx-heldout)
     held=()
     for m in "$mid"/*.mid; do
