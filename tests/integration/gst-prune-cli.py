@@ -150,6 +150,11 @@ def errors():
     notes = os.path.join(TMP, "notes.txt")
     with open(notes, "w") as f:
         f.write("not a video\n")
+    # a video without audio, for --beats
+    silent = os.path.join(TMP, "silent.mp4")
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+                    "testsrc=size=160x120:rate=10:duration=2", "-c:v",
+                    "libx264", silent], check=True)
     cases = [
         # (arguments, exit status, text the message must contain)
         (["--bogus", "--demo", "-o", out], 2, "Unknown option --bogus"),
@@ -180,6 +185,8 @@ def errors():
         (["--demo", "-o", "/proc/gst-prune-test"], 2,
          "cannot create the output folder"),
         ([notes, "-o", out], 1, "cannot read"),
+        ([silent, "-o", out, "--beats", "4"], 1,
+         "--beats needs the input's audio, and"),
         ([f"rtsp://127.0.0.1:{lib.free_port()}/nothing", "-o", out,
           "--no-reconnect"], 1, "check the address"),
     ]

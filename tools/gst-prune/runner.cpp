@@ -719,13 +719,25 @@ void
 Job::on_no_more_pads (GstElement *, gpointer data)
 {
   auto *self = static_cast<Job *> (data);
-  bool video;
+  bool video, audio;
   std::string others;
   {
     std::lock_guard<std::mutex> lk (self->shared_.lock);
     video = self->shared_.video_linked;
+    audio = self->shared_.audio_linked;
     for (const auto &n : self->shared_.other_streams)
       others += (others.empty () ? "" : ", ") + n;
+  }
+  if (video && !audio && self->o_.beats > 0) {
+    /* --beats cannot be done: the job ends before any file is written
+     * (the video stays held) */
+    gst_element_post_message (
+        self->session_->source,
+        gst_message_new_application (
+            GST_OBJECT (self->session_->source),
+            gst_structure_new ("gst-prune-no-audio", "streams", G_TYPE_STRING,
+                               others.c_str (), nullptr)));
+    return;
   }
   self->lift_block ();
   if (!video) {
@@ -1047,6 +1059,15 @@ Job::handle_message (GstMessage *msg)
     }
     case GST_MESSAGE_APPLICATION: {
       const GstStructure *st = gst_message_get_structure (msg);
+      if (st != nullptr && gst_structure_has_name (st, "gst-prune-no-audio")) {
+        const char *streams = gst_structure_get_string (st, "streams");
+        std::string why = "--beats needs the input's audio, and '" + o_.input +
+                          "' has none that can be decoded";
+        if (streams != nullptr && *streams != '\0')
+          why += std::string (" (other streams: ") + streams + ")";
+        why += "; leave --beats out to cut by the gate alone";
+        finish (kExitRuntime, "error", why);
+      }
       if (st != nullptr && gst_structure_has_name (st, "gst-prune-no-video")) {
         const char *streams = gst_structure_get_string (st, "streams");
         std::string why = "'" + o_.input + "' has no video that can be decoded";
