@@ -1059,26 +1059,28 @@ Job::handle_message (GstMessage *msg)
     }
     case GST_MESSAGE_APPLICATION: {
       const GstStructure *st = gst_message_get_structure (msg);
-      if (st != nullptr && gst_structure_has_name (st, "gst-prune-no-audio")) {
+      /* a stream the job needs is not in the input (on_no_more_pads) */
+      const bool no_audio =
+          st != nullptr && gst_structure_has_name (st, "gst-prune-no-audio");
+      const bool no_video =
+          st != nullptr && gst_structure_has_name (st, "gst-prune-no-video");
+      if (no_audio || no_video) {
         const char *streams = gst_structure_get_string (st, "streams");
-        std::string why = "--beats needs the input's audio, and '" + o_.input +
-                          "' has none that can be decoded";
+        std::string why =
+            no_audio ? "--beats needs the input's audio, and '" + o_.input +
+                           "' has none that can be decoded"
+                     : "'" + o_.input + "' has no video that can be decoded";
         if (streams != nullptr && *streams != '\0')
-          why += std::string (" (other streams: ") + streams + ")";
-        why += "; leave --beats out to cut by the gate alone";
-        finish (kExitRuntime, "error", why);
-      }
-      if (st != nullptr && gst_structure_has_name (st, "gst-prune-no-video")) {
-        const char *streams = gst_structure_get_string (st, "streams");
-        std::string why = "'" + o_.input + "' has no video that can be decoded";
-        if (streams != nullptr && *streams != '\0')
-          why += std::string (" (streams: ") + streams + ")";
+          why += std::string (no_audio ? " (other streams: " : " (streams: ") +
+                 streams + ")";
         if (!missing_plugin_.empty ())
           why += "; missing: " + missing_plugin_ +
                  " (install gstreamer1.0-libav and gstreamer1.0-plugins-bad, "
                  "or run scripts/setup.sh)";
-        else
+        else if (no_video)
           why += "; gst-prune needs a video stream";
+        if (no_audio)
+          why += "; leave --beats out to cut by the gate alone";
         finish (kExitRuntime, "error", why);
       }
       break;
