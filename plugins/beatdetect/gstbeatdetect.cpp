@@ -31,9 +31,9 @@
  * running-time (guint64), bpm, confidence (gdouble), index (guint64),
  * downbeat (gboolean, not estimated yet: FALSE), lock-state (string
  * "searching", "locked", "lost"), predicted (gboolean). `prune-tempo`
- * element message when the tempo estimate changes by more than 1 % and
- * every 5 s: timestamp, stream-time, running-time, bpm, confidence,
- * lock-state. Field types: docs/names.md.
+ * element message when the tempo estimate changes by more than 1 % or the
+ * lock state changes, and every 5 s: timestamp, stream-time, running-time, bpm,
+ * confidence, lock-state. Field types: docs/names.md.
  *
  * The analysis restarts on FLUSH, a new SEGMENT and a caps change (not on
  * the same segment or caps sent again); before a new segment or caps the
@@ -138,6 +138,7 @@ struct State {
   guint64 samples = 0; /* frames analysed since the base */
   FILE *beats_file = nullptr;
   double last_tempo_bpm = 0.0;
+  prune::LockState last_tempo_state = prune::LockState::Searching;
   GstClockTime last_tempo_pts = GST_CLOCK_TIME_NONE;
   /* the start of a frame that a buffer split (a stream in bytes, not
    * time, cuts buffers anywhere): completed by the next buffer */
@@ -178,6 +179,7 @@ restart (GstBeatDetect *self)
   st.samples = 0;
   st.part_len = 0;
   st.last_tempo_bpm = 0.0;
+  st.last_tempo_state = prune::LockState::Searching;
   st.last_tempo_pts = GST_CLOCK_TIME_NONE;
 }
 
@@ -302,8 +304,11 @@ report_tempo (GstBeatDetect *self, GstClockTime pts, const Outputs &s)
     self->status->confidence = status.confidence;
     self->status->state = status.state;
   }
+  /* a new tempo, or a new lock state (an application waiting for the
+   * lock hears of it at once) */
   const bool changed = std::fabs (status.bpm - st.last_tempo_bpm) >
-                       0.01 * std::max (st.last_tempo_bpm, 1.0);
+                           0.01 * std::max (st.last_tempo_bpm, 1.0) ||
+                       status.state != st.last_tempo_state;
   const bool due = !GST_CLOCK_TIME_IS_VALID (st.last_tempo_pts) ||
                    pts >= st.last_tempo_pts + TEMPO_INTERVAL;
   if (!s.post_messages || !(changed || due))
@@ -317,6 +322,7 @@ report_tempo (GstBeatDetect *self, GstClockTime pts, const Outputs &s)
   t.confidence = std::clamp (status.confidence, 0.0, 1.0);
   t.lock_state = status.state;
   st.last_tempo_bpm = status.bpm;
+  st.last_tempo_state = status.state;
   st.last_tempo_pts = pts;
   gst_element_post_message (GST_ELEMENT (self),
                             prune::to_message (t, GST_OBJECT (self)));

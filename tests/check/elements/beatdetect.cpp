@@ -389,6 +389,18 @@ GST_START_TEST (test_passthrough_and_beats)
     fail_unless (s.tempos[i].timestamp - s.tempos[i - 1].timestamp <=
                  5 * GST_SECOND + 100 * GST_MSECOND);
   fail_unless (std::fabs (s.tempos.back ().bpm - 120) < 1.0);
+  /* the lock is announced at once: a tempo message saying "locked" by
+   * the end of the buffer before the first beat's */
+  const auto locked =
+      std::find_if (s.tempos.begin (), s.tempos.end (), [] (const auto &t) {
+        return t.lock_state == prune::LockState::Locked;
+      });
+  fail_unless (locked != s.tempos.end ());
+  fail_unless (locked->timestamp <=
+                   s.events.front ().timestamp + 50 * GST_MSECOND,
+               "lock announced at %.2f s, first beat at %.2f s",
+               static_cast<double> (locked->timestamp) / GST_SECOND,
+               static_cast<double> (s.events.front ().timestamp) / GST_SECOND);
   /* running, stream time and timestamp agree in a default segment */
   for (const prune::Beat &b : s.events) {
     fail_unless_equals_uint64 (b.running_time, b.timestamp);
