@@ -91,6 +91,9 @@ enum {
   PROP_STATE,
 };
 
+/* "state" is notified when it changes (notify::state, gst-launch -v) */
+static GParamSpec *state_pspec = nullptr;
+
 /* Samples converted to float per call of the tracker. */
 #define CHUNK_FRAMES 4096
 #define TEMPO_INTERVAL (5 * GST_SECOND)
@@ -161,6 +164,21 @@ GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (
     GST_DEBUG_CATEGORY_INIT (gst_beat_detect_debug, "beatdetect", 0,
                              "streaming beat and tempo tracker"));
 
+/* The read-only properties' values; notifies "state" when it changed
+ * (after the lock is released). */
+static void
+set_status (GstBeatDetect *self, const Status &now)
+{
+  prune::LockState was;
+  {
+    prune::ObjectLocker lock (self);
+    was = self->status->state;
+    *self->status = now;
+  }
+  if (now.state != was)
+    g_object_notify_by_pspec (G_OBJECT (self), state_pspec);
+}
+
 /* Forgets the analysis (flush, segment, caps) and the reported tempo,
  * confidence and state; the next buffer starts a new time base. */
 static void
@@ -171,8 +189,8 @@ restart (GstBeatDetect *self)
   {
     prune::ObjectLocker lock (self);
     bs = self->settings->beat;
-    *self->status = Status ();
   }
+  set_status (self, Status ());
   st.tracker.set_settings (bs);
   st.tracker.reset ();
   st.started = false;
@@ -298,12 +316,7 @@ report_tempo (GstBeatDetect *self, GstClockTime pts, const Outputs &s)
 {
   State &st = *self->state;
   const prune::BeatStatus status = st.tracker.status ();
-  {
-    prune::ObjectLocker lock (self);
-    self->status->bpm = status.bpm;
-    self->status->confidence = status.confidence;
-    self->status->state = status.state;
-  }
+  set_status (self, Status{status.bpm, status.confidence, status.state});
   /* a new tempo, or a new lock state (an application waiting for the
    * lock hears of it at once) */
   const bool changed = std::fabs (status.bpm - st.last_tempo_bpm) >
@@ -834,11 +847,11 @@ gst_beat_detect_class_init (GstBeatDetectClass *klass)
       g_param_spec_double ("confidence", "Confidence",
                            "Confidence of the current tempo and phase, 0 to 1",
                            0.0, 1.0, 0.0, ro));
-  g_object_class_install_property (
-      gobject_class, PROP_STATE,
-      g_param_spec_string ("state", "State",
-                           "Lock state: searching, locked or lost", "searching",
-                           ro));
+  state_pspec = g_param_spec_string (
+      "state", "State",
+      "Lock state: searching, locked or lost (notified when it changes)",
+      "searching", ro);
+  g_object_class_install_property (gobject_class, PROP_STATE, state_pspec);
 
   gst_element_class_set_static_metadata (
       element_class, "Beat detector", "Filter/Analyzer/Audio",

@@ -468,6 +468,35 @@ GST_START_TEST (test_tempi)
 }
 GST_END_TEST;
 
+/* "state" is notified when it changes (an application, or gst-launch -v,
+ * hears of the lock without polling): locked on clicks, searching again
+ * after a flush. */
+static void
+on_state (GObject *object, GParamSpec *, gpointer data)
+{
+  gchar *state = nullptr;
+  g_object_get (object, "state", &state, nullptr);
+  static_cast<std::vector<std::string> *> (data)->push_back (state);
+  g_free (state);
+}
+
+GST_START_TEST (test_state_notified)
+{
+  Session s;
+  std::vector<std::string> seen;
+  g_signal_connect (s.h->element, "notify::state", G_CALLBACK (on_state),
+                    &seen);
+  s.caps (GST_AUDIO_FORMAT_F32LE, 44100, 1);
+  s.push (clicks (44100, 1, 120, 12));
+  fail_unless (seen.size () == 1 && seen[0] == "locked", "%zu notifications",
+               seen.size ());
+  fail_unless (gst_harness_push_event (s.h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (s.h, gst_event_new_flush_stop (TRUE)));
+  fail_unless (seen.size () == 2 && seen[1] == "searching", "%zu notifications",
+               seen.size ());
+}
+GST_END_TEST;
+
 /* A minute of white noise has no beat: never locked, nothing reported. */
 GST_START_TEST (test_white_noise)
 {
@@ -1190,6 +1219,7 @@ beatdetect_suite (void)
   tcase_add_test (tc, test_lookahead_drained_on_eos);
   tcase_add_loop_test (tc, test_lookahead_held_reported, 0, 3);
   tcase_add_test (tc, test_flush_segment_caps_restart);
+  tcase_add_test (tc, test_state_notified);
   tcase_add_test (tc, test_reverse_playback);
   tcase_add_test (tc, test_bytes_segment);
   tcase_add_test (tc, test_bytes_discont_drops_split_frame);
