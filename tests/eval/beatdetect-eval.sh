@@ -163,7 +163,7 @@ render_midi() {
 make_mma_songs() {
   mkdir -p "$cache/mid"
   local tempi=(96 132 108 150 84 120 168 100 140 76 116 160)
-  local i=0 f n g song
+  local i=0 f n g song b
   for f in $(find "$mid" -maxdepth 1 -name '*.mma' | sort | awk 'NR % 3 == 1'); do
     n=$(basename "$f" .mma)
     case $n in metronome*|none) continue ;; esac
