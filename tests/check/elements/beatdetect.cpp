@@ -741,8 +741,8 @@ GST_END_TEST;
  * split the 12-byte frames of 6-channel S16. A warning says how to get
  * the stream's times; the beats are timed from the first sample (no
  * critical for the time conversions) and stay on the grid (the split
- * frames are joined: dropping their bytes put the beats 58 ms late by
- * 20 s). */
+ * frames are joined: each buffer that drops a third of a frame loses
+ * 0.3 % of the time, and the beats fell off the grid by 16 s). */
 GST_START_TEST (test_bytes_segment)
 {
   Session s;
