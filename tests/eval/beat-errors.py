@@ -43,6 +43,8 @@ import wave
 
 import numpy as np
 
+from evalaudio import magnitude_blocks, pitch_class_profiles, read_wav_mono
+
 RELATIVES = [(1.0, "1"), (2.0, "2"), (0.5, "1/2"), (1.5, "3/2"),
              (2.0 / 3.0, "2/3"), (4.0 / 3.0, "4/3"), (0.75, "3/4"),
              (3.0, "3"), (1.0 / 3.0, "1/3")]
@@ -52,26 +54,6 @@ TRIM = 5.0
 def read_times(path):
     rows = [l.split() for l in open(path) if l.strip() and not l.startswith("#")]
     return np.array(sorted(float(r[0]) for r in rows))
-
-
-def read_wav_mono(path):
-    with wave.open(path) as w:
-        if w.getsampwidth() != 2:
-            raise ValueError(f"{path}: only 16-bit PCM WAV is read")
-        x = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
-        x = x.astype(np.float32) / 32768.0
-        return x.reshape(-1, w.getnchannels()).mean(axis=1), w.getframerate()
-
-
-def magnitude_blocks(x, n, hop, frames, block):
-    """Hann-windowed FFT magnitudes (scaled to the sine amplitude) of
-    frames 0..@frames-1 of @x (@n samples, @hop apart), @block frames at
-    a time: bounded memory on long files. Yields (first frame, mags)."""
-    win = np.hanning(n)
-    for a in range(0, frames, block):
-        b = min(frames, a + block)
-        idx = np.arange(n)[None, :] + hop * np.arange(a, b)[:, None]
-        yield a, np.abs(np.fft.rfft(x[idx] * win, axis=1)) * 4.0 / n
 
 
 def onset_strength(x, rate):
@@ -152,20 +134,12 @@ def audio_profile(wav, ref):
 def chord_change_ac(x, rate, ref, beats=(3, 4)):
     """Autocorrelation of the chord-change curve at @beats reference
     beats (median inter-beat interval), each over the zero lag."""
-    n = 1 << int(np.ceil(np.log2(rate / 11.0)))  # bins of 11 Hz or less
-    hop = n // 8
-    frames = (len(x) - n) // hop
+    chroma, hop = pitch_class_profiles(x, rate)
+    frames = len(chroma)
     period = np.median(np.diff(ref)) * rate / hop if len(ref) > 2 else 0.0
     half = int(round(period / 2))
     if half < 1 or frames < 2 * half + max(beats) * period + 8:
         return [float("nan")] * len(beats)
-    freqs = np.fft.rfftfreq(n, 1.0 / rate)
-    band = (freqs >= 250) & (freqs <= 2700)
-    pitch = np.round(12 * np.log2(freqs[band] / 440.0)).astype(int) % 12
-    onehot = (pitch[:, None] == np.arange(12)[None, :]).astype(np.float64)
-    chroma = np.zeros((frames, 12))
-    for a, mag in magnitude_blocks(x, n, hop, frames, 256):
-        chroma[a:a + len(mag)] = np.log1p(30.0 * mag[:, band]) @ onehot
     acc = np.vstack([np.zeros(12), np.cumsum(chroma, axis=0)])
     t = np.arange(half, frames - half + 1)
     before, after = acc[t] - acc[t - half], acc[t + half] - acc[t]

@@ -14,8 +14,9 @@ so that no beat error muddies the answer. Each beat gets two cues:
 
 - bass: the largest rise of the log spectrum from 30 to 150 Hz within 30 ms
   of the beat (a kick or a bass note);
-- chord change: how much the 12 pitch classes (100 Hz to 2 kHz) of the beat
-  after it differ from those of the beat before.
+- chord change: how much the 12 pitch classes (250 Hz to 2.7 kHz, as
+  beat-errors.py's "harm") of the beat after it differ from those of the
+  beat before.
 
 Over the whole piece (the first 240 s), the bar position (of 4, or of 3 when
 the piece's bars have 3 beats) whose beats carry the most of each cue, and of
@@ -30,52 +31,39 @@ holds a piece.
 import glob
 import os
 import sys
-import wave
 
 import numpy as np
 
-HOP, NFFT = 512, 2048
+from evalaudio import magnitude_blocks, pitch_class_profiles, read_wav_mono
 
 
-def load(path):
-    with wave.open(path) as w:
-        frames, channels, rate = w.getnframes(), w.getnchannels(), w.getframerate()
-        if w.getsampwidth() != 2:
-            raise SystemExit(f"{path}: 16-bit PCM expected")
-        x = np.frombuffer(w.readframes(frames), dtype=np.int16)
-    return x.astype(np.float32).reshape(-1, channels).mean(1) / 32768, rate
-
-
-def magnitudes(x):
-    win = np.hanning(NFFT).astype(np.float32)
-    count = (len(x) - NFFT) // HOP
-    parts = []
-    for s in range(0, count, 2000):
-        idx = np.arange(NFFT)[None, :] + HOP * np.arange(s, min(count, s + 2000))[:, None]
-        parts.append(np.abs(np.fft.rfft(x[idx] * win, axis=1)))
-    return np.concatenate(parts)
+def bass_rise(x, rate):
+    """Largest rise of the log spectrum from 30 to 150 Hz, per frame of
+    2048 samples 512 apart; returns (times of frame centres, rise)."""
+    n, hop = 2048, 512
+    frames = max(0, (len(x) - n) // hop)
+    freqs = np.fft.rfftfreq(n, 1.0 / rate)
+    low = (freqs >= 30) & (freqs < 150)
+    logm = np.zeros((frames, int(low.sum())))
+    for a, mag in magnitude_blocks(x, n, hop, frames, 4096):
+        logm[a:a + len(mag)] = np.log1p(30.0 * mag[:, low])
+    rise = np.concatenate([[0.0], np.maximum(0.0, np.diff(logm, axis=0)).mean(1)])
+    return (np.arange(frames) * hop + n / 2) / rate, rise
 
 
 def cues(x, rate, beats):
-    mag = magnitudes(x)
-    fps = rate / HOP
-    freqs = np.fft.rfftfreq(NFFT, 1 / rate)
-    logm = np.log1p(100 * mag)
-    low = (freqs >= 30) & (freqs < 150)
-    rise = np.concatenate([[0], np.maximum(0, np.diff(logm[:, low], axis=0)).mean(1)])
-    pitch = np.full(len(freqs), -1)
-    band = (freqs > 100) & (freqs < 2000)
-    pitch[band] = np.round(12 * np.log2(freqs[band] / 440)).astype(int) % 12
-    chroma = np.stack([mag[:, pitch == k].sum(1) for k in range(12)], 1)
-    chroma /= chroma.sum(1, keepdims=True) + 1e-9
-    # frame i covers i * HOP .. i * HOP + NFFT: its centre is NFFT / 2 later
-    at = np.clip(np.round((beats - NFFT / 2 / rate) * fps).astype(int), 0, len(mag) - 1)
-    w = int(0.03 * fps)
+    times, rise = bass_rise(x, rate)
+    w = int(0.03 * rate / 512)
+    at = np.clip(np.searchsorted(times, beats), 0, len(rise) - 1)
     bass = np.array([rise[max(0, i - w):i + w + 1].max() for i in at])
+    chroma, hop = pitch_class_profiles(x, rate)
+    chroma /= chroma.sum(1, keepdims=True) + 1e-9
+    # profile frame i is centred on (i + 4) * hop
+    pos = np.clip(np.round(beats * rate / hop - 4).astype(int), 0, len(chroma) - 1)
     change = np.zeros(len(beats))
     for k in range(1, len(beats) - 1):
-        before = chroma[at[k - 1]:at[k]].mean(0)
-        after = chroma[at[k]:at[k + 1]].mean(0)
+        before = chroma[pos[k - 1]:pos[k]].mean(0)
+        after = chroma[pos[k]:pos[k + 1]].mean(0)
         change[k] = np.abs(before - after).sum()
     return bass, change
 
@@ -87,7 +75,7 @@ def main(dirs):
             ref = wav[:-4] + ".beats"
             if not os.path.exists(ref):
                 continue
-            x, rate = load(wav)
+            x, rate = read_wav_mono(wav)
             x = x[:rate * 240]
             table = np.loadtxt(ref, ndmin=2)
             if table.shape[1] < 2:
