@@ -463,12 +463,13 @@ gst_beat_detect_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
   /* not the whole Settings: no string copy per buffer */
   const Outputs s = outputs (self);
 
-  if (!st.started)
-    begin (self, GST_BUFFER_PTS_IS_VALID (buf) ? GST_BUFFER_PTS (buf)
-                 : trans->segment.format == GST_FORMAT_TIME
-                     ? trans->segment.start
-                     : 0);
-  else if (GST_BUFFER_PTS_IS_VALID (buf))
+  if (!st.started) {
+    /* without a PTS: the segment's start (0 in a segment in bytes) */
+    GstClockTime pts = GST_BUFFER_PTS (buf);
+    if (!GST_CLOCK_TIME_IS_VALID (pts))
+      pts = trans->segment.format == GST_FORMAT_TIME ? trans->segment.start : 0;
+    begin (self, pts);
+  } else if (GST_BUFFER_PTS_IS_VALID (buf))
     follow_timestamp (
         self, GST_BUFFER_PTS (buf), rate,
         GST_BUFFER_IS_DISCONT (buf) ? GST_MSECOND : ALIGN_THRESHOLD, s);
