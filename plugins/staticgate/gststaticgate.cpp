@@ -407,8 +407,6 @@ update_stats (GstStaticGate *self, const prune::MotionResult *r, guint64 passed,
 static GstClockTime
 stream_time_of (GstStaticGate *self, GstClockTime pts)
 {
-  if (!GST_CLOCK_TIME_IS_VALID (pts))
-    return GST_CLOCK_TIME_NONE;
   return prune::to_stream_time (GST_BASE_TRANSFORM (self)->segment, pts);
 }
 
