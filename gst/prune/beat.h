@@ -196,8 +196,9 @@ public:
   BeatTracker (const BeatTracker &) = delete;
   BeatTracker &operator= (const BeatTracker &) = delete;
 
-  /* Settings; take effect at the next configure() or reset(). Values out
-   * of range are clamped. */
+  /* Settings; take effect at the next configure() or reset() (settings()
+   * returns them at once, latency() then). Values out of range are
+   * clamped. */
   void set_settings (const BeatSettings &settings);
   const BeatSettings &settings () const;
 

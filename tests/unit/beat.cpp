@@ -408,13 +408,78 @@ GST_START_TEST (test_silence_gap_keeps_phase)
   for (double t : grid (0.3, 120.0, tr.seconds))
     if (t < 12.0 || t >= 20.0)
       tr.clicks.push_back (t);
+  const std::vector<float> x = tr.render ();
+  /* with a lookahead too, shorter and longer than the 50 ms a beat waits
+   * for its onset in silence */
+  for (double la : {0.0, 0.001, 0.02, 0.05, 2.0}) {
+    BeatSettings s;
+    s.lookahead = la;
+    const Run r = run (x, tr.rate, 1, s);
+    for (const auto &b : r.beats)
+      fail_if (b.time > 12.0 && b.time < 19.95,
+               "lookahead %g: beat in silence at %.3f", la, b.time);
+    /* phase kept: the first click after the gap is a beat already */
+    check_beats (r, tr.clicks, 19.9, tr.seconds - la, 0.020, 0.95);
+    fail_unless (r.status.state == LockState::Locked);
+  }
+}
+GST_END_TEST;
+
+GST_START_TEST (test_short_pause_after_long_one)
+{
+  /* a long pause (between two songs) must not make a later, shorter one
+   * look like the silence between clicks */
+  Track tr;
+  tr.seconds = 90.0;
+  for (double t : grid (0.3, 120.0, tr.seconds))
+    if (t < 20.0 || (t >= 50.0 && t < 70.0) || t >= 76.0)
+      tr.clicks.push_back (t);
   const Run r = run (tr.render (), tr.rate);
   for (const auto &b : r.beats)
-    fail_if (b.time > 12.0 && b.time < 19.95, "beat in silence at %.3f",
-             b.time);
-  /* phase kept: the first click after the gap is a beat already */
-  check_beats (r, tr.clicks, 19.9, tr.seconds, 0.020, 0.95);
-  fail_unless (r.status.state == LockState::Locked);
+    fail_if ((b.time > 20.0 && b.time < 49.95) ||
+                 (b.time > 70.0 && b.time < 75.95),
+             "beat in silence at %.3f", b.time);
+  check_beats (r, tr.clicks, 76.0, tr.seconds, 0.020, 0.95);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_music_stops_in_noise)
+{
+  /* clicks stop at 20 s; the noise floor under them (-50 dBFS) stays; the
+   * clicks come back at 30 s */
+  Track tr;
+  tr.seconds = 40.0;
+  for (double t : grid (0.3, 120.0, tr.seconds))
+    if (t < 20.0 || t >= 30.0)
+      tr.clicks.push_back (t);
+  std::vector<float> x = tr.render ();
+  for (size_t i = 0; i < x.size (); i++)
+    x[i] += (float)(0.003 * noise ((uint32_t)i * 5u));
+  for (double la : {0.0, 2.0}) {
+    BeatSettings s;
+    s.lookahead = la;
+    BeatTracker t;
+    t.set_settings (s);
+    fail_unless (t.configure (tr.rate, 1));
+    std::vector<BeatInfo> out, all;
+    out.reserve (t.max_beats (x.size ()));
+    const size_t at25 = (size_t)(25.0 * tr.rate);
+    t.process (x.data (), at25, out);
+    all = out;
+    /* no more beats 1.8 s after the last click (19.8 s), and lost by 25 s */
+    fail_unless (t.status ().state == LockState::Lost,
+                 "lookahead %g: state %d at 25 s", la, (int)t.status ().state);
+    out.clear ();
+    t.process (x.data () + at25, x.size () - at25, out);
+    all.insert (all.end (), out.begin (), out.end ());
+    for (const auto &b : all)
+      fail_if (b.time > 21.6 && b.time < 29.95,
+               "lookahead %g: beat in the noise at %.3f", la, b.time);
+    /* the same music again: on the grid at once */
+    Run r;
+    r.beats = all;
+    check_beats (r, tr.clicks, 30.5, tr.seconds - la, 0.020, 0.9);
+  }
 }
 GST_END_TEST;
 
@@ -651,6 +716,19 @@ GST_START_TEST (test_nonfinite_samples)
   Run r;
   r.beats = out;
   check_beats (r, tr.clicks, 6.0, tr.seconds, 0.020, 0.95);
+
+  /* finite garbage (a broken decoder) before the music: clipped, it
+   * weighs as one loud click and no more */
+  Track late;
+  late.clicks = grid (3.0, 120.0, late.seconds);
+  x = late.render ();
+  x[(size_t)(0.5 * late.rate)] = 1e30f;
+  x[(size_t)(0.7 * late.rate)] = -1e10f;
+  r = run (x, late.rate);
+  fail_unless (r.first_lock > 0.0 && r.first_lock < 6.0, "first lock at %.2f s",
+               r.first_lock);
+  fail_unless (std::isfinite (r.status.confidence));
+  check_beats (r, late.clicks, 6.0, late.seconds, 0.020, 0.95);
 }
 GST_END_TEST;
 
@@ -712,6 +790,48 @@ GST_START_TEST (test_lookahead)
   check_beats (r, tr.clicks, 0.0, tr.seconds - 2.0, 0.020, 0.95);
   for (const auto &b : r.beats)
     fail_if (b.predicted);
+
+  /* music that starts on the first sample: its first beat is beat 0, at
+   * 0 (the onset detector times it up to 25 ms earlier) */
+  Track zero;
+  zero.clicks = grid (0.0, 120.0, zero.seconds);
+  const Run z = run (zero.render (), zero.rate, 1, s);
+  fail_unless (!z.beats.empty ());
+  fail_unless (z.beats[0].index == 0 && z.beats[0].time >= 0.0 &&
+                   z.beats[0].time < 0.02,
+               "first beat %" G_GUINT64_FORMAT " at %.4f s", z.beats[0].index,
+               z.beats[0].time);
+}
+GST_END_TEST;
+
+GST_START_TEST (test_settings_wait_for_reset)
+{
+  /* set_settings() takes effect at the next reset(), not in the middle of
+   * an analysis sized for the old ones */
+  Track tr;
+  tr.clicks = grid (0.3, 120.0, tr.seconds);
+  const std::vector<float> x = tr.render ();
+  BeatTracker t;
+  fail_unless (t.configure (tr.rate, 1));
+  std::vector<BeatInfo> out, all;
+  out.reserve (t.max_beats (x.size ()) + 1000);
+  const size_t half = x.size () / 2;
+  t.process (x.data (), half, out);
+  all = out;
+  BeatSettings s = t.settings ();
+  s.lookahead = 10.0;
+  t.set_settings (s);
+  fail_unless (t.settings ().lookahead == 10.0);
+  fail_unless (t.latency () == 0.0, "latency %g", t.latency ());
+  out.clear ();
+  t.process (x.data () + half, x.size () - half, out);
+  all.insert (all.end (), out.begin (), out.end ());
+  for (size_t i = 1; i < all.size (); i++)
+    fail_unless (all[i].time > all[i - 1].time &&
+                     all[i].index == all[i - 1].index + 1,
+                 "beat %.3f s after %.3f s", all[i].time, all[i - 1].time);
+  t.reset ();
+  fail_unless (t.latency () == 10.0);
 }
 GST_END_TEST;
 
@@ -1099,6 +1219,9 @@ beat_suite (void)
   tcase_add_test (tc, test_tempo_ramp);
   tcase_add_test (tc, test_drum_patterns);
   tcase_add_test (tc, test_silence_gap_keeps_phase);
+  tcase_add_test (tc, test_short_pause_after_long_one);
+  tcase_add_test (tc, test_music_stops_in_noise);
+  tcase_add_test (tc, test_settings_wait_for_reset);
   tcase_add_test (tc, test_lost_audio);
   tcase_add_test (tc, test_noise_and_silence_give_no_beats);
   tcase_add_test (tc, test_applause_and_speech);
