@@ -17,7 +17,8 @@
  * turns the results into messages and events).
  *
  * 1. Input: interleaved float samples, any channel count, any rate from
- *    8 to 192 kHz. NaN and infinite samples are replaced by 0 and counted;
+ *    8 to 192 kHz. NaN and infinite samples are replaced by 0 and counted,
+ *    finite ones beyond +-16 (24 dB over full scale) are clipped there;
  *    the signal is brought to mono at a fixed analysis rate of 5512.5 Hz:
  *    a box-car average over floor(rate / 5512.5) input frames and every
  *    channel (mix, anti-alias filter and decimation in one pass over the
@@ -118,7 +119,12 @@
  *    any silent stretch between recent onsets (a click track is silent
  *    between clicks) — neither updates the tempo nor unlocks: the phase
  *    runs on and no beat is reported in it. A beat predicted into silence
- *    waits up to 50 ms for its onset before it is dropped. Lost audio
+ *    waits up to 50 ms for its onset before it is dropped. Quiet — the
+ *    onset strength over the last 0.5 s below 5 % of its level over 10 s,
+ *    a level that holds still while quiet: the music stopped, a noise
+ *    floor remains — reports no beat and counts against the lock as a
+ *    low contrast does (clicks over a noise floor 50 dB down: the last
+ *    beat within 1.5 s of the last click, "lost" 2 s later). Lost audio
  *    (process_lost()) is no gap: the analysis holds still through it
  *    and the beats of its first second are reported from the grid.
  * 6. Beats: causal mode (lookahead 0) announces a beat as soon as the
@@ -134,6 +140,10 @@
  *    (at most 64), reported late by up to D: in file work the first beats
  *    of a piece are not lost. drain() (at the end of the input) reports
  *    the beats of the last D seconds, refined with the onsets there are.
+ *    A held beat is dropped in silence as a causal one is (by the frame
+ *    50 ms after it), so a lookahead below that waits that long. A beat
+ *    timed before the first sample (an onset on it is timed up to 25 ms
+ *    early) is reported at 0.
  *
  * Beat times are seconds since the first sample after configure() or
  * reset(). Downbeats are not estimated yet: `downbeat` is always FALSE.
