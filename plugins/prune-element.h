@@ -29,16 +29,18 @@ private:
   GstObject *obj_;
 };
 
-/* Adds @extra to an answered LATENCY query (what an element can hold
- * back on top of upstream's latency). */
+/* Adds @extra to an answered LATENCY query: to the minimum, and to the
+ * maximum when the element holds that much data back itself (@holds; an
+ * element that only reports late leaves the buffering to upstream or to
+ * a queue after it). */
 inline void
-add_latency (GstQuery *query, GstClockTime extra)
+add_latency (GstQuery *query, GstClockTime extra, bool holds)
 {
   gboolean live;
   GstClockTime min, max;
   gst_query_parse_latency (query, &live, &min, &max);
   min += extra;
-  if (GST_CLOCK_TIME_IS_VALID (max))
+  if (holds && GST_CLOCK_TIME_IS_VALID (max))
     max += extra;
   gst_query_set_latency (query, live, min, max);
 }

@@ -140,6 +140,16 @@ struct State {
   GstClockTimeDiff base_pts = 0;
   guint64 samples = 0; /* frames analysed since the base */
   FILE *beats_file = nullptr;
+  std::string beats_path; /* for its error messages */
+  int write_errno = 0;    /* a write to the beats file failed */
+  int rate = 0;           /* format the tracker is configured for */
+  int channels = 0;
+  guint64 index = 0; /* beats reported since the last restart */
+  GstClockTime last_beat = GST_CLOCK_TIME_NONE; /* its timestamp */
+  GstClockTime last_period = 0;                 /* and the beat's period */
+  /* after a restart at new caps (the same stream goes on): beats before
+   * this were reported by the analysis before it */
+  GstClockTime not_before = GST_CLOCK_TIME_NONE;
   double last_tempo_bpm = 0.0;
   prune::LockState last_tempo_state = prune::LockState::Searching;
   GstClockTime last_tempo_pts = GST_CLOCK_TIME_NONE;
@@ -196,6 +206,8 @@ restart (GstBeatDetect *self)
   st.started = false;
   st.samples = 0;
   st.part_len = 0;
+  st.index = 0;
+  st.not_before = GST_CLOCK_TIME_NONE;
   st.last_tempo_bpm = 0.0;
   st.last_tempo_state = prune::LockState::Searching;
   st.last_tempo_pts = GST_CLOCK_TIME_NONE;
@@ -209,8 +221,19 @@ gst_beat_detect_setup (GstAudioFilter *filter, const GstAudioInfo *info)
 {
   GstBeatDetect *self = GST_BEAT_DETECT (filter);
   State &st = *self->state;
+  const int rate = GST_AUDIO_INFO_RATE (info);
+  const int channels = GST_AUDIO_INFO_CHANNELS (info);
+  if (rate == st.rate && channels == st.channels) {
+    /* another sample format, a channel mask: the same audio to the
+     * tracker, whose analysis goes on (a frame split in the old format
+     * is dropped) */
+    GST_DEBUG_OBJECT (self, "same rate and channels: the analysis goes on");
+    st.part_len = 0;
+    return TRUE;
+  }
   /* a caps change mid-stream: the beats the lookahead holds belong to the
    * audio before it (reported before configure() forgets them) */
+  const bool went_on = st.started;
   if (st.started)
     drain_held (self, outputs (self));
   prune::BeatSettings bs;
@@ -219,8 +242,8 @@ gst_beat_detect_setup (GstAudioFilter *filter, const GstAudioInfo *info)
     bs = self->settings->beat;
   }
   st.tracker.set_settings (bs);
-  if (!st.tracker.configure (GST_AUDIO_INFO_RATE (info),
-                             GST_AUDIO_INFO_CHANNELS (info))) {
+  st.rate = st.channels = 0;
+  if (!st.tracker.configure (rate, channels)) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
                        ("Unsupported audio format for beat tracking"),
                        ("rate %d, channels %d", GST_AUDIO_INFO_RATE (info),
@@ -232,7 +255,13 @@ gst_beat_detect_setup (GstAudioFilter *filter, const GstAudioInfo *info)
                    0.0f);
   st.beats.clear ();
   st.beats.reserve (st.tracker.max_beats (CHUNK_FRAMES));
+  st.rate = rate;
+  st.channels = channels;
   restart (self);
+  /* the new analysis may find again, a little earlier, the last beat the
+   * old one reported (its lookahead refines it back) */
+  if (went_on && GST_CLOCK_TIME_IS_VALID (st.last_beat))
+    st.not_before = st.last_beat + st.last_period / 2;
   return TRUE;
 }
 
@@ -294,9 +323,15 @@ report_beat (GstBeatDetect *self, const prune::BeatInfo &b, const Outputs &s)
   beat.running_time = prune::to_running_time (segment, beat.timestamp);
   if (!GST_CLOCK_TIME_IS_VALID (beat.running_time))
     return; /* outside the segment */
+  if (GST_CLOCK_TIME_IS_VALID (st.not_before) && beat.timestamp < st.not_before)
+    return;
   beat.bpm = b.bpm > 0 ? b.bpm : 1.0;
   beat.confidence = std::clamp (b.confidence, 0.0, 1.0);
-  beat.index = b.index;
+  /* counted here: the beats dropped above take no index */
+  beat.index = st.index++;
+  st.last_beat = beat.timestamp;
+  st.last_period =
+      static_cast<GstClockTime> (60.0 * GST_SECOND / std::max (b.bpm, 1.0));
   beat.downbeat = b.downbeat;
   beat.lock_state = b.state;
   beat.predicted = b.predicted;
@@ -306,9 +341,29 @@ report_beat (GstBeatDetect *self, const prune::BeatInfo &b, const Outputs &s)
   if (s.post_messages)
     gst_element_post_message (GST_ELEMENT (self),
                               prune::to_message (beat, GST_OBJECT (self)));
-  if (st.beats_file != nullptr && GST_CLOCK_TIME_IS_VALID (beat.stream_time))
-    std::fprintf (st.beats_file, "%.6f\n",
-                  static_cast<double> (beat.stream_time) / GST_SECOND);
+  /* flushed line by line: a reader following the file sees each beat
+   * at once (two writes a second) */
+  if (st.beats_file != nullptr && st.write_errno == 0 &&
+      GST_CLOCK_TIME_IS_VALID (beat.stream_time) &&
+      (std::fprintf (st.beats_file, "%.6f\n",
+                     static_cast<double> (beat.stream_time) / GST_SECOND) < 0 ||
+       std::fflush (st.beats_file) != 0))
+    st.write_errno = errno != 0 ? errno : EIO;
+}
+
+/* Posts the error of a failed write to the beats file; FALSE then. */
+static bool
+beats_file_ok (GstBeatDetect *self)
+{
+  State &st = *self->state;
+  if (st.write_errno == 0)
+    return true;
+  GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
+                     ("Could not write beats to '%s': %s",
+                      st.beats_path.c_str (), g_strerror (st.write_errno)),
+                     ("free space on its file system, or choose another "
+                      "beats-location"));
+  return false;
 }
 
 static void
@@ -518,6 +573,8 @@ gst_beat_detect_transform_ip (GstBaseTransform *trans, GstBuffer *buf)
     std::memcpy (st.part.data (), data + frames * bpf, st.part_len);
   }
   gst_buffer_unmap (buf, &map);
+  if (!beats_file_ok (self))
+    return GST_FLOW_ERROR;
   report_tempo (self,
                 static_cast<GstClockTime> (
                     std::max<GstClockTimeDiff> (analysed_end (st, rate), 0)),
@@ -577,8 +634,13 @@ gst_beat_detect_sink_event (GstBaseTransform *trans, GstEvent *event)
       /* the beats the lookahead still holds go out before the EOS */
       State &st = *self->state;
       drain_held (self, outputs (self));
-      if (st.beats_file != nullptr)
-        std::fflush (st.beats_file);
+      if (st.beats_file != nullptr && st.write_errno == 0 &&
+          std::fflush (st.beats_file) != 0)
+        st.write_errno = errno != 0 ? errno : EIO;
+      if (!beats_file_ok (self)) {
+        gst_event_unref (event);
+        return FALSE;
+      }
       break;
     }
     default:
@@ -602,8 +664,9 @@ gst_beat_detect_query (GstBaseTransform *trans, GstPadDirection direction,
       prune::ObjectLocker lock (self);
       lookahead = self->settings->beat.lookahead;
     }
-    prune::add_latency (query,
-                        static_cast<GstClockTime> (lookahead * GST_SECOND));
+    /* the beats come late by the lookahead; the audio is not held */
+    prune::add_latency (
+        query, static_cast<GstClockTime> (lookahead * GST_SECOND), false);
   }
   return ret;
 }
@@ -630,6 +693,8 @@ gst_beat_detect_start (GstBaseTransform *trans)
     return FALSE;
   }
   if (!location.empty ()) {
+    self->state->beats_path = location;
+    self->state->write_errno = 0;
     self->state->beats_file = std::fopen (location.c_str (), "w");
     if (self->state->beats_file == nullptr) {
       GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
@@ -646,11 +711,18 @@ static gboolean
 gst_beat_detect_stop (GstBaseTransform *trans)
 {
   GstBeatDetect *self = GST_BEAT_DETECT (trans);
-  if (self->state->beats_file != nullptr) {
-    std::fclose (self->state->beats_file);
-    self->state->beats_file = nullptr;
+  State &st = *self->state;
+  if (st.beats_file != nullptr) {
+    if (std::fclose (st.beats_file) != 0 && st.write_errno == 0)
+      GST_ELEMENT_WARNING (self, RESOURCE, CLOSE,
+                           ("Could not close the beats file '%s': %s",
+                            st.beats_path.c_str (), g_strerror (errno)),
+                           (nullptr));
+    st.beats_file = nullptr;
   }
   restart (self);
+  st.rate = st.channels = 0;
+  st.last_beat = GST_CLOCK_TIME_NONE;
   return TRUE;
 }
 
@@ -659,6 +731,23 @@ gst_beat_detect_set_property (GObject *object, guint prop_id,
                               const GValue *value, GParamSpec *pspec)
 {
   GstBeatDetect *self = GST_BEAT_DETECT (object);
+  if ((pspec->flags & GST_PARAM_MUTABLE_READY) != 0) {
+    GstState state;
+    {
+      prune::ObjectLocker lock (self);
+      state = GST_STATE (self);
+    }
+    /* the analysis, its latency and the file are set up at the start */
+    if (state > GST_STATE_READY) {
+      GST_ELEMENT_WARNING (
+          self, LIBRARY, SETTINGS,
+          ("'%s' was not changed: it can only be set while the element "
+           "is stopped",
+           pspec->name),
+          ("set it in the NULL or READY state"));
+      return;
+    }
+  }
   prune::ObjectLocker lock (self);
   Settings &s = *self->settings;
   switch (prop_id) {
@@ -785,17 +874,15 @@ gst_beat_detect_class_init (GstBeatDetectClass *klass)
 
   g_object_class_install_property (
       gobject_class, PROP_MIN_BPM,
-      g_param_spec_double (
-          "min-bpm", "Minimum BPM",
-          "Slowest tempo reported (beats per minute); applies from the next "
-          "caps or segment",
-          20.0, 400.0, 40.0, ready));
+      g_param_spec_double ("min-bpm", "Minimum BPM",
+                           "Slowest tempo reported (beats per minute)", 20.0,
+                           400.0, 40.0, ready));
   g_object_class_install_property (
       gobject_class, PROP_MAX_BPM,
       g_param_spec_double (
           "max-bpm", "Maximum BPM",
           "Fastest tempo reported (beats per minute), at least 1.1 times "
-          "min-bpm; applies from the next caps or segment",
+          "min-bpm",
           20.0, 400.0, 240.0, ready));
   g_object_class_install_property (
       gobject_class, PROP_TEMPO_PRIOR,

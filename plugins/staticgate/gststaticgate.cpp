@@ -1048,7 +1048,7 @@ gst_static_gate_query (GstBaseTransform *trans, GstPadDirection direction,
   if (ret && direction == GST_PAD_SRC &&
       GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
     const GstClockTime extra = hold_latency (self);
-    prune::add_latency (query, extra);
+    prune::add_latency (query, extra, true);
     GST_DEBUG_OBJECT (self, "latency +%" GST_TIME_FORMAT,
                       GST_TIME_ARGS (extra));
   }

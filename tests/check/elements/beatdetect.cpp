@@ -604,6 +604,15 @@ GST_START_TEST (test_beats_file_on_eos)
     fail_unless (gst_harness_push_event (s.h, gst_event_new_segment (&seg)));
     s.push (clicks (44100, 1, 120, 12));
     fail_unless (s.events.size () >= 5);
+    /* written line by line: every beat is in the file before the EOS */
+    {
+      gchar *so_far = nullptr;
+      fail_unless (g_file_get_contents (path, &so_far, nullptr, nullptr));
+      gchar **l = g_strsplit (so_far, "\n", -1);
+      fail_unless_equals_int (g_strv_length (l), s.events.size () + 1);
+      g_strfreev (l);
+      g_free (so_far);
+    }
     fail_unless (gst_harness_push_event (s.h, gst_event_new_eos ()));
     gchar *text = nullptr;
     fail_unless (g_file_get_contents (path, &text, nullptr, nullptr));
@@ -848,7 +857,9 @@ GST_START_TEST (test_same_segment_and_caps_again)
   gst_segment_init (&seg, GST_FORMAT_TIME);
   fail_unless (gst_harness_push_event (s.h, gst_event_new_segment (&seg)));
   fail_unless (s.state () == "locked", "state %s", s.state ().c_str ());
-  s.caps (GST_AUDIO_FORMAT_F32LE, 44100, 1);
+  /* another sample format at the same rate and channel count is the same
+   * audio to the tracker: the analysis goes on */
+  s.caps (GST_AUDIO_FORMAT_S16LE, 44100, 1);
   fail_unless (s.state () == "locked", "state %s", s.state ().c_str ());
   s.push (clicks (44100, 1, 120, 4), 12 * GST_SECOND, 4410);
   fail_unless (s.events.size () >= before + 7);
@@ -942,6 +953,24 @@ GST_START_TEST (test_latency_and_bad_settings)
   gst_harness_set_upstream_latency (h, 0);
   gst_harness_play (h);
   fail_unless_equals_uint64 (gst_harness_query_latency (h), 2 * GST_SECOND);
+  /* the audio is not held: the buffering is left to upstream (or to a
+   * queue after the element), so the maximum stays upstream's */
+  GstClockTime max[2];
+  GstHarness *plain = gst_harness_new_parse ("beatdetect");
+  for (GstHarness *x : {h, plain}) {
+    GstQuery *q = gst_query_new_latency ();
+    gst_harness_set_src_caps_str (
+        x, "audio/x-raw,format=F32LE,rate=44100,channels=1,layout=interleaved");
+    gst_harness_set_upstream_latency (x, 20 * GST_MSECOND);
+    fail_unless (gst_pad_peer_query (x->sinkpad, q));
+    GstClockTime mn;
+    gst_query_parse_latency (q, nullptr, &mn, &max[x == plain]);
+    fail_unless_equals_uint64 (mn, 20 * GST_MSECOND +
+                                       (x == h ? 2 * GST_SECOND : 0));
+    gst_query_unref (q);
+  }
+  fail_unless_equals_uint64 (max[0], max[1]);
+  gst_harness_teardown (plain);
   gst_harness_teardown (h);
 
   /* settings that cannot work fail the state change with an error that
@@ -965,6 +994,27 @@ GST_START_TEST (test_latency_and_bad_settings)
   s.caps (GST_AUDIO_FORMAT_F32LE, 44100, 1);
   s.push (clicks (44100, 1, 105, 12));
   check_grid (s.events, 105, 8, 0.025, "100 to 110 BPM");
+  /* the analysis is set up at the start: a change while running is
+   * refused with a warning that says when it can be made */
+  g_object_set (s.h->element, "min-bpm", 200.0, "lookahead",
+                static_cast<guint64> (GST_SECOND), nullptr);
+  double min_bpm = 0.0;
+  guint64 lookahead = 1;
+  g_object_get (s.h->element, "min-bpm", &min_bpm, "lookahead", &lookahead,
+                nullptr);
+  fail_unless (min_bpm == 100.0 && lookahead == 0,
+               "min-bpm %g lookahead %" G_GUINT64_FORMAT, min_bpm, lookahead);
+  int warnings = 0;
+  while (GstMessage *m = gst_bus_pop_filtered (s.bus, GST_MESSAGE_WARNING)) {
+    GError *err = nullptr;
+    gst_message_parse_warning (m, &err, nullptr);
+    fail_unless (strstr (err->message, "stopped") != nullptr, "%s",
+                 err->message);
+    warnings++;
+    g_error_free (err);
+    gst_message_unref (m);
+  }
+  fail_unless_equals_int (warnings, 2);
 }
 GST_END_TEST;
 
@@ -1115,6 +1165,93 @@ GST_START_TEST (test_lookahead_held_reported)
 }
 GST_END_TEST;
 
+/* New caps (another rate and channel count) in the middle of a click
+ * track, with a lookahead: the held beats are reported, and the new
+ * analysis, which refines the first click after the change back, does
+ * not report a beat again or step back in time. */
+GST_START_TEST (test_caps_change_no_repeat)
+{
+  Session s ("lookahead=2000000000");
+  s.caps (GST_AUDIO_FORMAT_F32LE, 44100, 1);
+  s.push (clicks (44100, 1, 120, 12.25));
+  /* the change comes on a click (12.25 s), which the old analysis reports
+   * as it drains and the new one finds on its first sample */
+  s.caps (GST_AUDIO_FORMAT_F32LE, 48000, 2);
+  const auto after = clicks (48000, 2, 120, 12.25);
+  s.push (std::vector<float> (after.begin () + 12000 * 2, after.end ()),
+          12250 * GST_MSECOND);
+  fail_unless (gst_harness_push_event (s.h, gst_event_new_eos ()));
+  s.drain ();
+  for (std::size_t i = 1; i < s.events.size (); i++)
+    fail_unless (s.events[i].timestamp >
+                     s.events[i - 1].timestamp + 250 * GST_MSECOND,
+                 "beat at %.4f s after one at %.4f s",
+                 static_cast<double> (s.events[i].timestamp) / GST_SECOND,
+                 static_cast<double> (s.events[i - 1].timestamp) / GST_SECOND);
+  check_grid (s.events, 120, 1, 0.025, "across the caps change", 0, 40);
+}
+GST_END_TEST;
+
+/* Music that starts on the stream's first sample, with a lookahead: its
+ * first beat is beat 0, at the first sample (the onset detector times
+ * it up to 25 ms before), also in a stream that starts at 5 s. */
+GST_START_TEST (test_first_beat_on_first_sample)
+{
+  const auto track = clicks (44100, 1, 120, 12.25);
+  const std::vector<float> from_click (
+      track.begin () + static_cast<std::size_t> (kFirstClick * 44100),
+      track.end ());
+  for (GstClockTime start : {GstClockTime (0), GstClockTime (5 * GST_SECOND)}) {
+    Session s ("lookahead=2000000000");
+    s.caps (GST_AUDIO_FORMAT_F32LE, 44100, 1);
+    if (start > 0) {
+      GstSegment seg;
+      gst_segment_init (&seg, GST_FORMAT_TIME);
+      seg.start = start;
+      seg.time = start;
+      fail_unless (gst_harness_push_event (s.h, gst_event_new_segment (&seg)));
+    }
+    s.push (from_click, start);
+    fail_unless (!s.events.empty ());
+    fail_unless_equals_uint64 (s.events[0].index, 0);
+    fail_unless_equals_uint64 (s.events[0].timestamp, start);
+    check_reports (s, "from the first sample");
+  }
+}
+GST_END_TEST;
+
+/* A beats file that cannot be written to (a full disk) fails the stream
+ * with an error that names it, instead of losing the beats silently. */
+GST_START_TEST (test_beats_file_write_error)
+{
+  if (!g_file_test ("/dev/full", G_FILE_TEST_EXISTS))
+    return;
+  Session s ("beats-location=/dev/full");
+  s.caps (GST_AUDIO_FORMAT_F32LE, 44100, 1);
+  const auto track = clicks (44100, 1, 120, 12);
+  GstFlowReturn ret = GST_FLOW_OK;
+  for (std::size_t at = 0; at < track.size () && ret == GST_FLOW_OK;
+       at += 4410) {
+    GstBuffer *in =
+        pack (track, at, std::min<std::size_t> (4410, track.size () - at),
+              GST_AUDIO_FORMAT_F32LE);
+    GST_BUFFER_PTS (in) = gst_util_uint64_scale_int (at, GST_SECOND, 44100);
+    ret = gst_harness_push (s.h, in);
+    if (ret == GST_FLOW_OK)
+      gst_buffer_unref (gst_harness_pull (s.h));
+  }
+  fail_unless_equals_int (ret, GST_FLOW_ERROR);
+  GstMessage *m = gst_bus_pop_filtered (s.bus, GST_MESSAGE_ERROR);
+  fail_unless (m != nullptr);
+  GError *err = nullptr;
+  gst_message_parse_error (m, &err, nullptr);
+  fail_unless (strstr (err->message, "/dev/full") != nullptr, "%s",
+               err->message);
+  g_error_free (err);
+  gst_message_unref (m);
+}
+GST_END_TEST;
+
 /* @samples (interleaved, -1..1) as a 16-bit PCM WAV file at @path. */
 static void
 write_wav (const char *path, const std::vector<float> &samples, int rate,
@@ -1216,6 +1353,9 @@ beatdetect_suite (void)
   tcase_add_test (tc, test_beats_file_on_eos);
   tcase_add_test (tc, test_lookahead_drained_on_eos);
   tcase_add_loop_test (tc, test_lookahead_held_reported, 0, 3);
+  tcase_add_test (tc, test_caps_change_no_repeat);
+  tcase_add_test (tc, test_first_beat_on_first_sample);
+  tcase_add_test (tc, test_beats_file_write_error);
   tcase_add_test (tc, test_flush_segment_caps_restart);
   tcase_add_test (tc, test_state_notified);
   tcase_add_test (tc, test_reverse_playback);
