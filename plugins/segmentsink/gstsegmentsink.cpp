@@ -1207,6 +1207,11 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
       gst_buffer_unref (buf);
       return GST_FLOW_OK;
     }
+    /* split-on-beats counts the beats of each file: a file that a beat
+     * did not start (the first, a gate's, a time or size cut) counts from
+     * 0; after a beat cut the beats since it already count */
+    if (!cur || p.split_reason != prune::SplitReason::Beats)
+      p.beats = 0;
     if (cur) {
       cur->end_rt = rt;
       cur->reason = p.split_reason;
@@ -1619,7 +1624,8 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
         switch_stream (self, st, nullptr, end->running_time);
       } else if (split_on_beats > 0 && prune::has_name<prune::Beat> (s)) {
         std::lock_guard<std::mutex> lk (p.lock);
-        if (++p.beats % split_on_beats == 0 && p.current) {
+        if (++p.beats >= split_on_beats && p.current && !p.split_pending) {
+          p.beats = 0;
           p.split_pending = true;
           p.split_reason = prune::SplitReason::Beats;
         }

@@ -248,6 +248,52 @@ GST_START_TEST (test_split_on_beats)
 }
 GST_END_TEST;
 
+/* With the gate, each stretch counts its beats from 0: a beat before the
+ * gate closed does not make the next stretch's first beat a cut (a file
+ * of one beat). */
+GST_START_TEST (test_beats_counted_per_stretch)
+{
+  Sink s ("split-on-gate=true split-on-beats=2");
+  gst_harness_play (s.h);
+  prune::Beat beat;
+  beat.bpm = 120;
+  beat.confidence = 1.0;
+  auto beat_at = [&] (int frame) {
+    beat.running_time = frame * kFrame;
+    s.event (prune::to_event (beat));
+    beat.index++;
+  };
+  s.push (5); /* before any segment: not written */
+  prune::SegmentStart start;
+  start.running_time = 5 * kFrame;
+  s.event (prune::to_event (start));
+  beat_at (5);
+  s.push (5);
+  prune::SegmentEnd end;
+  end.running_time = 10 * kFrame;
+  end.duration = 5 * kFrame;
+  s.event (prune::to_event (end));
+  s.push (10); /* frames 10..19: not written */
+  start.running_time = 20 * kFrame;
+  start.index = 1;
+  s.event (prune::to_event (start));
+  s.push (5);
+  beat_at (25); /* the stretch's first beat */
+  s.push (10);
+  beat_at (35); /* its second: the cut (frame 35 is a keyframe) */
+  s.push (10);
+  auto msgs = s.finish ();
+  auto closed = parse_all<prune::SegmentClosed> (msgs);
+  fail_unless_equals_int (closed.size (), 3);
+  fail_unless (closed[0].reason == prune::SplitReason::Gate);
+  fail_unless_equals_uint64 (closed[1].running_time, 20 * kFrame);
+  fail_unless_equals_uint64 (closed[1].duration, 15 * kFrame);
+  fail_unless (closed[1].reason == prune::SplitReason::Beats);
+  fail_unless_equals_uint64 (closed[2].duration, 10 * kFrame);
+  free_all (msgs);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_closed_before_eos_and_resume)
 {
   std::string dir;
@@ -342,6 +388,7 @@ segmentsink_suite (void)
   tcase_add_test (tc, test_split_now_and_format_location);
   tcase_add_test (tc, test_split_on_gate_events);
   tcase_add_test (tc, test_split_on_beats);
+  tcase_add_test (tc, test_beats_counted_per_stretch);
   tcase_add_test (tc, test_closed_before_eos_and_resume);
   tcase_add_test (tc, test_bad_location_pattern);
   tcase_add_test (tc, test_audio_caps_after_file_opened);
