@@ -246,8 +246,7 @@ gst_beat_detect_setup (GstAudioFilter *filter, const GstAudioInfo *info)
   if (!st.tracker.configure (rate, channels)) {
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
                        ("Unsupported audio format for beat tracking"),
-                       ("rate %d, channels %d", GST_AUDIO_INFO_RATE (info),
-                        GST_AUDIO_INFO_CHANNELS (info)));
+                       ("rate %d, channels %d", rate, channels));
     return FALSE;
   }
   st.chunk.assign (static_cast<std::size_t> (CHUNK_FRAMES) *
