@@ -34,7 +34,7 @@ namespace {
 constexpr char kListMagic[] = "ffconcat version 1.0";
 constexpr char kGenerator[] = "gst-prune";
 constexpr char kListComment[] = "# written by gst-prune; next-index ";
-constexpr int kIndexVersion = 1;
+constexpr int kIndexVersion = 2;
 
 /* GLib strings, freed on scope exit. */
 struct GFreeDeleter {
@@ -943,6 +943,23 @@ Playlist::list_dir () const
   return dirname_of (playlist_path_);
 }
 
+std::string
+Playlist::index_dir () const
+{
+  return dirname_of (index_path_);
+}
+
+Playlist::Written
+Playlist::written_for (const std::string &location) const
+{
+  Written w;
+  if (!playlist_path_.empty ())
+    w.list = list_path_for (location, list_dir ());
+  if (!index_path_.empty ())
+    w.index = list_path_for (location, index_dir ());
+  return w;
+}
+
 guint64
 Playlist::total_bytes () const
 {
@@ -971,7 +988,7 @@ Playlist::ffconcat_text () const
   out += kListComment + u64 (next_index_) + "\n";
   for (std::size_t i = 0; i < entries_.size (); i++) {
     out += "file '";
-    for (char c : list_paths_[i]) {
+    for (char c : written_[i].list) {
       if (c == '\'')
         out += "'\\''";
       else
@@ -999,7 +1016,7 @@ Playlist::index_text () const
     };
     out += i == 0 ? "\n" : ",\n";
     out += "    {\"index\": " + u64 (e.index) + ", \"location\": ";
-    json_escape (out, e.location);
+    json_escape (out, written_[i].index);
     out += ", \"start-running-time\": " + time (e.start_running_time);
     out += ", \"start-wallclock\": ";
     if (e.start_wallclock_us != 0)
@@ -1053,15 +1070,13 @@ Playlist::add (const PlaylistEntry &e, std::string &error)
     return false;
   }
   entries_.push_back (e);
-  list_paths_.push_back (playlist_path_.empty ()
-                             ? std::string ()
-                             : list_path_for (e.location, list_dir ()));
+  written_.push_back (written_for (e.location));
   /* Advanced even if the writes fail: the file exists, its name is used. */
   next_index_ = static_cast<guint64> (e.index) + 1;
   /* Index first: the index always lists a superset of the list. */
   if (!write_index (error) || !write_list (error)) {
     entries_.pop_back ();
-    list_paths_.pop_back ();
+    written_.pop_back ();
     return false;
   }
   return true;
@@ -1079,13 +1094,13 @@ Playlist::remove_front (std::size_t count, std::string &error)
   if (count == 0)
     return true;
   std::vector<PlaylistEntry> old_entries = entries_;
-  std::vector<std::string> old_paths = list_paths_;
+  std::vector<Written> old_written = written_;
   entries_.erase (entries_.begin (), entries_.begin () + count);
-  list_paths_.erase (list_paths_.begin (), list_paths_.begin () + count);
+  written_.erase (written_.begin (), written_.begin () + count);
   /* List first: the index always lists a superset of the list. */
   if (!write_list (error) || !write_index (error)) {
     entries_ = std::move (old_entries);
-    list_paths_ = std::move (old_paths);
+    written_ = std::move (old_written);
     return false;
   }
   return true;
@@ -1098,12 +1113,12 @@ Playlist::remove (guint index, std::string &error)
     if (entries_[i].index != index)
       continue;
     PlaylistEntry old_entry = entries_[i];
-    std::string old_path = list_paths_[i];
+    Written old_written = written_[i];
     entries_.erase (entries_.begin () + i);
-    list_paths_.erase (list_paths_.begin () + i);
+    written_.erase (written_.begin () + i);
     if (!write_list (error) || !write_index (error)) {
       entries_.insert (entries_.begin () + i, std::move (old_entry));
-      list_paths_.insert (list_paths_.begin () + i, std::move (old_path));
+      written_.insert (written_.begin () + i, std::move (old_written));
       return false;
     }
     return true;
@@ -1193,7 +1208,7 @@ Playlist::load (std::string &error)
   /* Nothing on disk: a new playlist. */
   error.clear ();
   entries_.clear ();
-  list_paths_.clear ();
+  written_.clear ();
   next_index_ = 0;
   return true;
 }
@@ -1207,16 +1222,20 @@ Playlist::load_index (const std::string &text, std::string &error)
 
   const Json *segments = nullptr;
   guint64 next = 0;
+  /* Version 1 (and a bare array) stored locations as given to the
+   * element; version 2 relative to the index's directory. */
+  bool relative_to_index = false;
   if (root.kind == Json::Kind::Array) {
     segments = &root;
   } else if (root.kind == Json::Kind::Object) {
     if (const Json *v = root.get ("version")) {
-      if (v->kind != Json::Kind::Number || v->text != "1") {
+      if (v->kind != Json::Kind::Number || (v->text != "1" && v->text != "2")) {
         error = "unsupported 'version' " +
                 (v->kind == Json::Kind::Number ? v->text : "(not a number)") +
-                " (this reader knows version 1)";
+                " (this reader knows versions 1 and 2)";
         return false;
       }
+      relative_to_index = v->text == "2";
     }
     if (const Json *v = root.get ("next-index")) {
       if (v->kind != Json::Kind::Number || !parse_u64 (v->text, next) ||
@@ -1241,8 +1260,11 @@ Playlist::load_index (const std::string &text, std::string &error)
     return false;
   }
 
+  const std::string dir = index_dir ();
   std::vector<PlaylistEntry> entries;
+  std::vector<Written> written;
   entries.reserve (segments->items.size ());
+  written.reserve (segments->items.size ());
   for (std::size_t n = 0; n < segments->items.size (); n++) {
     const Json &seg = segments->items[n];
     if (seg.kind != Json::Kind::Object) {
@@ -1286,22 +1308,22 @@ Playlist::load_index (const std::string &text, std::string &error)
       return false;
     }
     e.index = static_cast<guint> (index);
-    e.location = *location;
+    e.location = !relative_to_index || is_absolute (*location) || dir == "."
+                     ? *location
+                     : dir + "/" + *location;
     e.start_running_time = running;
     e.duration = duration;
     e.bytes = bytes;
     next = std::max (next, index + 1);
+    Written w = written_for (e.location);
+    if (relative_to_index)
+      w.index = *location;
+    written.push_back (std::move (w));
     entries.push_back (std::move (e));
   }
 
-  std::vector<std::string> paths;
-  paths.reserve (entries.size ());
-  for (const PlaylistEntry &e : entries)
-    paths.push_back (playlist_path_.empty ()
-                         ? std::string ()
-                         : list_path_for (e.location, list_dir ()));
   entries_ = std::move (entries);
-  list_paths_ = std::move (paths);
+  written_ = std::move (written);
   next_index_ = next;
   return true;
 }
@@ -1310,7 +1332,7 @@ bool
 Playlist::load_list (const std::string &text, std::string &error)
 {
   std::vector<PlaylistEntry> entries;
-  std::vector<std::string> paths;
+  std::vector<Written> written;
   guint64 next = 0;
   const std::string dir = list_dir ();
   std::string_view rest (text);
@@ -1370,8 +1392,12 @@ Playlist::load_list (const std::string &text, std::string &error)
       GStatBuf st;
       if (g_stat (e.location.c_str (), &st) == 0)
         e.bytes = static_cast<guint64> (st.st_size);
+      Written w;
+      w.list = arg;
+      if (!index_path_.empty ())
+        w.index = list_path_for (e.location, index_dir ());
       entries.push_back (std::move (e));
-      paths.push_back (arg);
+      written.push_back (std::move (w));
     } else if (keyword == "duration") {
       if (entries.empty ())
         return fail ("'duration' before any 'file'");
@@ -1404,7 +1430,7 @@ Playlist::load_list (const std::string &text, std::string &error)
     entries[i].index = static_cast<guint> (index);
   }
   entries_ = std::move (entries);
-  list_paths_ = std::move (paths);
+  written_ = std::move (written);
   next_index_ = next;
   return true;
 }

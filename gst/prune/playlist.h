@@ -43,11 +43,11 @@
  *
  * |[
  * {
- *   "version": 1,
+ *   "version": 2,
  *   "generator": "gst-prune",
  *   "next-index": 3,
  *   "segments": [
- *     {"index": 1, "location": "out/seg00001.mp4",
+ *     {"index": 1, "location": "seg00001.mp4",
  *      "start-running-time": 0,
  *      "start-wallclock": "2026-03-01T12:00:00.000000Z",
  *      "duration": 2000000000, "bytes": 81234, "reason": "max-size-time"}
@@ -56,8 +56,12 @@
  * ]|
  *
  * Times are integer nanoseconds, or null when not known; the wall clock
- * is ISO 8601 UTC with microseconds, or null; `location` is the path as
- * given to the element. Bytes of a location that are not valid UTF-8 are
+ * is ISO 8601 UTC with microseconds, or null; `location` is the path
+ * relative to the index's directory when the file lies in or below it,
+ * else absolute (as in the list), so that the directory can be resumed
+ * from any working directory or after it was moved. (Version 1 stored the
+ * path as given to the element; it is still read that way.) Bytes of a
+ * location that are not valid UTF-8 are
  * written as the lone surrogates `\udc80`..`\udcff` (Python's
  * "surrogateescape": `os.fsencode()` gives the bytes back).
  *
@@ -205,6 +209,7 @@ private:
   bool write_list (std::string &error);
   bool write_index (std::string &error);
   std::string list_dir () const;
+  std::string index_dir () const;
   bool load_index (const std::string &text, std::string &error);
   bool load_list (const std::string &text, std::string &error);
 
@@ -212,8 +217,14 @@ private:
   std::string index_path_;
   FileOps ops_;
   std::vector<PlaylistEntry> entries_;
-  /* entries_[i].location as written to the list (computed once). */
-  std::vector<std::string> list_paths_;
+  /* entries_[i].location as written to the list and to the index
+   * (computed once: resolving a path costs system calls). */
+  struct Written {
+    std::string list;
+    std::string index;
+  };
+  Written written_for (const std::string &location) const;
+  std::vector<Written> written_;
   guint64 next_index_ = 0;
 };
 

@@ -42,10 +42,11 @@ def no_leaks(stderr, what):
         fail(f"{what}: the leaks tracer found GStreamer objects alive at exit")
 
 
-def run(args, timeout=300, expect=None, what=None):
-    """Runs gst-prune ARGS; returns the CompletedProcess."""
+def run(args, timeout=300, expect=None, what=None, cwd=None):
+    """Runs gst-prune ARGS (in the directory CWD); returns the
+    CompletedProcess."""
     p = subprocess.run([TOOL] + args, capture_output=True, text=True,
-                       timeout=timeout)
+                       timeout=timeout, cwd=cwd)
     what = what or "gst-prune " + " ".join(args)
     no_leaks(p.stderr, what)
     if expect is not None and p.returncode != expect:

@@ -8,6 +8,9 @@
 #   resume    a second run into the same OUTDIR continues the numbering and
 #             the list, leaves the first run's files untouched, and merges
 #             (--merge) at the end
+#   moved     an OUTDIR given as a relative path, resumed from another
+#             working directory and after the folder was moved: the list
+#             and the index still name its files
 #   merge     --merge (without INPUT) equals `ffmpeg -f concat -c copy` in
 #             frames and duration, and decodes without errors
 #   options   --segment-time, --container mkv, --max-files reach the
@@ -19,6 +22,7 @@
 # Arguments: scenario names to run only those (default: all).
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -99,6 +103,32 @@ def resume(out, first):
     check(lib.ffprobe_frames(merged) ==
           sum(lib.ffprobe_frames(e[0]) for e in entries),
           "the joined file has every frame of the list")
+
+
+def moved():
+    a, b = os.path.join(TMP, "cwd-a"), os.path.join(TMP, "cwd-b")
+    os.makedirs(a)
+    os.makedirs(b)
+    demo = ["--demo", "--demo-seconds", "25", "--quiet"]
+    run(demo + ["-o", "rel"], expect=0, cwd=a)
+    n = len(lib.read_list(os.path.join(a, "rel", "list.ffconcat")))
+    out = os.path.join(b, "moved")
+    shutil.move(os.path.join(a, "rel"), out)
+    # from the folder's grandparent, then from inside it
+    run(demo + ["-o", os.path.join("cwd-b", "moved")], expect=0, cwd=TMP)
+    run(demo + ["-o", "."], expect=0, cwd=out)
+    entries = lib.read_list(os.path.join(out, "list.ffconcat"))
+    check(len(entries) == 3 * n >= 3,
+          f"three runs listed: {len(entries)} files, {n} per run")
+    missing = [p for p, _ in entries if not os.path.exists(p)]
+    check(missing == [], "every listed file is in the moved folder", missing)
+    errs = lib.ffmpeg_errors(["-f", "concat", "-safe", "0", "-i",
+                              os.path.join(out, "list.ffconcat")])
+    check(errs == [], "ffmpeg concat reads the list", "\n".join(errs[:5]))
+    with open(os.path.join(out, "index.json")) as f:
+        locs = [s["location"] for s in json.load(f)["segments"]]
+    check(locs == [os.path.basename(p) for p, _ in entries],
+          "the index names the files relative to itself", locs)
 
 
 def merge(out):
@@ -212,6 +242,8 @@ def main():
         out, entries = demo()
     if not only or "resume" in only:
         resume(out, entries)
+    if not only or "moved" in only:
+        moved()
     if not only or "merge" in only:
         merge(out)
     if not only or "options" in only:

@@ -493,7 +493,7 @@ def scenario_gate(ctx):
         with open(os.path.join(d, "index.json")) as f:
             index = json.load(f)
         segments = index["segments"]
-        check([os.path.abspath(s["location"]) for s in segments] == [e["file"] for e in entries],
+        check([os.path.abspath(os.path.join(d, s["location"])) for s in segments] == [e["file"] for e in entries],
               f"{label}: the JSON index lists the same files")
         starts = [s["start-running-time"] for s in segments]
         want_starts = [s["key"] for s in segs]

@@ -329,7 +329,8 @@ GST_START_TEST (test_index_text)
 {
   TmpDir d;
   Playlist p ("", d / "index.json");
-  PlaylistEntry a = entry (3, "out/a \"b\"\\c\td\x01\x7f\xc3\xa9\xe6\x97\xa5");
+  PlaylistEntry a =
+      entry (3, d / "out/a \"b\"\\c\td\x01\x7f\xc3\xa9\xe6\x97\xa5");
   a.start_wallclock_us = 1772366400123456;
   a.start_running_time = 0;
   a.duration = 2 * GST_SECOND;
@@ -341,14 +342,14 @@ GST_START_TEST (test_index_text)
   b.duration = GST_CLOCK_TIME_NONE;
   b.bytes = 0;
   b.reason = SplitReason::Eos;
-  PlaylistEntry c = entry (9, "c.mp4");
+  PlaylistEntry c = entry (9, d / "c.mp4");
   c.start_wallclock_us = 951782400000001; /* leap day */
   add_ok (p, a);
   add_ok (p, b);
   add_ok (p, c);
   const char *expected =
       "{\n"
-      "  \"version\": 1,\n"
+      "  \"version\": 2,\n"
       "  \"generator\": \"gst-prune\",\n"
       "  \"next-index\": 10,\n"
       "  \"segments\": [\n"
@@ -460,6 +461,83 @@ GST_START_TEST (test_relative_and_absolute)
     fail_unless_equals_str (back.entries ()[0].location.c_str (), "sub/h.mp4");
     fail_unless_equals_str (back.entries ()[1].location.c_str (),
                             (d / "i.mp4").c_str ());
+  }
+  fail_unless (g_chdir (cwd) == 0);
+  g_free (cwd);
+}
+GST_END_TEST;
+
+/* The index names files relative to its own directory, so a directory
+ * resumed from another working directory, or moved, still finds its
+ * files; version 1 indexes (paths as given) are still read. */
+GST_START_TEST (test_index_moves_with_directory)
+{
+  TmpDir d, elsewhere;
+  fail_unless (g_mkdir ((d / "out").c_str (), 0755) == 0);
+  gchar *cwd = g_get_current_dir ();
+  fail_unless (g_chdir (d.path ().c_str ()) == 0);
+  std::string error;
+  {
+    Playlist p ("out/list.ffconcat", "out/index.json");
+    add_ok (p, entry (0, "out/seg00000.mp4"));
+    add_ok (p, entry (1, elsewhere / "seg00001.mp4"));
+    const std::string text = read_text (d / "out/index.json");
+    fail_unless (contains (text, "\"location\": \"seg00000.mp4\""), "%s",
+                 text.c_str ());
+    fail_unless (contains (text, "\"location\": \"" +
+                                     (elsewhere / "seg00001.mp4") + "\""),
+                 "%s", text.c_str ());
+  }
+  /* Resumed from inside the directory. */
+  fail_unless (g_chdir ((d / "out").c_str ()) == 0);
+  {
+    Playlist p ("list.ffconcat", "index.json");
+    fail_unless (p.load (error), "%s", error.c_str ());
+    fail_unless_equals_int (p.entries ().size (), 2);
+    fail_unless_equals_str (p.entries ()[0].location.c_str (), "seg00000.mp4");
+    fail_unless_equals_str (p.entries ()[1].location.c_str (),
+                            (elsewhere / "seg00001.mp4").c_str ());
+    add_ok (p, entry (2, "seg00002.mp4"));
+    fail_unless (contains (read_text ("list.ffconcat"),
+                           "file 'seg00000.mp4'\nduration 2.000000\nfile '" +
+                               (elsewhere / "seg00001.mp4") +
+                               "'\nduration 2.000000\n"
+                               "file 'seg00002.mp4'\n"));
+  }
+  /* The directory moved: resumed under its new name. */
+  fail_unless (g_chdir (d.path ().c_str ()) == 0);
+  fail_unless (g_rename ("out", "moved") == 0);
+  {
+    Playlist p ("", "moved/index.json");
+    fail_unless (p.load (error), "%s", error.c_str ());
+    fail_unless_equals_int (p.entries ().size (), 3);
+    fail_unless_equals_str (p.entries ()[0].location.c_str (),
+                            "moved/seg00000.mp4");
+    fail_unless_equals_str (p.entries ()[2].location.c_str (),
+                            "moved/seg00002.mp4");
+    /* Loaded from the list, the index it writes is relative too. */
+    Playlist q ("moved/list.ffconcat", "moved/index2.json");
+    fail_unless (q.load (error), "%s", error.c_str ());
+    fail_unless (q.save (error), "%s", error.c_str ());
+    fail_unless (contains (read_text ("moved/index2.json"),
+                           "\"location\": \"seg00002.mp4\""));
+  }
+  /* Version 1: the location as given to the element. */
+  write_text (d / "moved/index.json",
+              "{\"version\": 1, \"segments\": [{\"index\": 4, \"location\": "
+              "\"moved/seg00004.mp4\", \"start-running-time\": null, "
+              "\"start-wallclock\": null, \"duration\": null, \"bytes\": 1, "
+              "\"reason\": \"eos\"}]}");
+  {
+    Playlist p ("", "moved/index.json");
+    fail_unless (p.load (error), "%s", error.c_str ());
+    fail_unless_equals_str (p.entries ()[0].location.c_str (),
+                            "moved/seg00004.mp4");
+    fail_unless (p.save (error), "%s", error.c_str ());
+    fail_unless (
+        contains (read_text ("moved/index.json"), "\"version\": 2,\n"));
+    fail_unless (contains (read_text ("moved/index.json"),
+                           "\"location\": \"seg00004.mp4\""));
   }
   fail_unless (g_chdir (cwd) == 0);
   g_free (cwd);
@@ -828,7 +906,7 @@ GST_START_TEST (test_load_garbage)
       {"{\"a\": 1}", "no 'segments' array"},
       {"{\"segments\": {}}", "'segments' must be an array"},
       {"[1]", "segment 0: not an object"},
-      {"{\"version\": 2, \"segments\": []}", "unsupported 'version' 2"},
+      {"{\"version\": 3, \"segments\": []}", "unsupported 'version' 3"},
       {"{\"segments\": []} x", "unexpected data after the end"},
       {"{\"segments\": [],}", "expected a string as object key"},
       {"{\"segments\" []}", "expected ':'"},
@@ -1128,6 +1206,7 @@ playlist_suite (void)
   tcase_add_test (tc, test_round_trip);
   tcase_add_test (tc, test_index_text);
   tcase_add_test (tc, test_relative_and_absolute);
+  tcase_add_test (tc, test_index_moves_with_directory);
   tcase_add_test (tc, test_reject_bad_names);
   tcase_add_test (tc, test_remove);
   tcase_add_test (tc, test_injected_failures);
