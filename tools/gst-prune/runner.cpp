@@ -256,6 +256,7 @@ private:
     GstSegment segment;
     bool have_segment = false;
     bool video_linked = false;
+    gint64 video_linked_us = 0; /* when the video pad was linked */
     bool audio_linked = false;
     bool video_flowing = false; /* the block was lifted */
     std::vector<std::string> other_streams;
@@ -689,13 +690,18 @@ Job::on_pad_added (GstElement *, GstPad *pad, gpointer data)
   bool use_video = false, use_audio = false;
   {
     std::lock_guard<std::mutex> lk (self->shared_.lock);
-    if (name == "video/x-raw" && !self->shared_.video_linked)
-      use_video = self->shared_.video_linked = true;
-    else if (name == "audio/x-raw" && !self->shared_.audio_linked &&
-             !self->o_.no_audio && !self->shared_.video_flowing)
-      use_audio = self->shared_.audio_linked = true;
-    else
-      self->shared_.other_streams.push_back (name);
+    Shared &sh = self->shared_;
+    const bool audio_wanted =
+        name == "audio/x-raw" && !sh.audio_linked && !self->o_.no_audio;
+    if (name == "video/x-raw" && !sh.video_linked) {
+      use_video = sh.video_linked = true;
+      sh.video_linked_us = g_get_monotonic_time ();
+    } else if (audio_wanted && !sh.video_flowing) {
+      use_audio = sh.audio_linked = true;
+    } else {
+      sh.other_streams.push_back (
+          audio_wanted ? name + " (came over 5 s after the video)" : name);
+    }
   }
   if (use_video) {
     GstPad *sink = gst_element_get_static_pad (s.vhead, "sink");
@@ -833,6 +839,7 @@ Job::start_session ()
     shared_.last_rt = GST_CLOCK_TIME_NONE;
     shared_.have_segment = false;
     shared_.video_linked = false;
+    shared_.video_linked_us = 0;
     shared_.audio_linked = false;
     shared_.video_flowing = o_.kind == InputKind::Demo || o_.no_audio;
     shared_.other_streams.clear ();
@@ -1262,7 +1269,7 @@ Job::tick ()
     return;
   const gint64 now = g_get_monotonic_time ();
   Session *s = session_.get ();
-  gint64 last_data = 0;
+  gint64 last_data = 0, video_linked_us = 0;
   GstClockTime last_rt = GST_CLOCK_TIME_NONE;
   guint64 frames = 0;
   {
@@ -1270,6 +1277,7 @@ Job::tick ()
     last_data = shared_.last_data_us;
     last_rt = shared_.last_rt;
     frames = shared_.frames;
+    video_linked_us = shared_.video_linked_us;
   }
   rec_.frames = frames;
   if (s != nullptr) {
@@ -1277,8 +1285,11 @@ Job::tick ()
       s->got_data = ever_had_data_ = true;
       backoff_ = 1; /* the input works again */
     }
-    /* the audio pad has had its chance */
-    if (s->block_id != 0 && now - s->started_us > 5 * G_USEC_PER_SEC)
+    /* the audio pad has had its chance: 5 s after the video pad (a live
+     * stream may show its pads only at its first keyframe, seconds after
+     * the start) */
+    if (s->block_id != 0 && video_linked_us != 0 &&
+        now - video_linked_us > 5 * G_USEC_PER_SEC)
       lift_block ();
     if (GST_CLOCK_TIME_IS_VALID (last_rt))
       rec_.input_end = std::max (rec_.input_end, to_run_time (last_rt));
