@@ -910,19 +910,22 @@ Job::teardown_session ()
     s.bus_watch = 0;
   }
   if (s.pipeline) {
+    bool had_video;
     {
       std::lock_guard<std::mutex> lk (shared_.lock);
       shared_.video_flowing = true;
+      had_video = shared_.last_data_us != 0;
     }
     if (s.block_id != 0)
       lift_block ();
     Ref<GstBus> bus (gst_element_get_bus (s.pipeline.get ()));
     GstState state = GST_STATE_NULL;
     gst_element_get_state (s.pipeline.get (), &state, nullptr, 0);
-    if (!s.eos_seen && state >= GST_STATE_PAUSED) {
+    if (!s.eos_seen && state >= GST_STATE_PAUSED && had_video) {
       /* end every branch with EOS, whatever the source does, so that the
        * encoder drains and segmentsink finishes and lists its open file
-       * before the pipeline stops; bounded wait */
+       * before the pipeline stops; bounded wait (none when no frame came:
+       * no file is open) */
       Ref<GstPad> audio;
       {
         std::lock_guard<std::mutex> lk (shared_.lock);
@@ -1142,6 +1145,13 @@ Job::handle_error (GstMessage *msg)
     reconnect (text);
     return;
   }
+  if (from_source && interrupted_) {
+    /* the input failed while it was being stopped: what was recorded is
+     * finished as for any stop */
+    progress_.say ("gst-prune: the input failed while stopping (" + text + ")");
+    finish (kExitOk, "interrupt");
+    return;
+  }
   std::string msg_text;
   if (from_sink)
     msg_text = "cannot write the segments into '" + o_.outdir + "': " + text +
@@ -1216,7 +1226,14 @@ Job::on_signal (gpointer data)
     return G_SOURCE_CONTINUE;
   if (!self->interrupted_) {
     self->interrupted_ = true;
-    if (!self->session_) {
+    bool had_video;
+    {
+      std::lock_guard<std::mutex> lk (self->shared_.lock);
+      had_video = self->shared_.last_data_us != 0;
+    }
+    /* nothing reached the gate, so no file is open: an EOS could wait
+     * long for a source that is still connecting */
+    if (!self->session_ || !had_video) {
       self->finish (kExitOk, "interrupt");
       return G_SOURCE_CONTINUE;
     }
@@ -1428,11 +1445,17 @@ Job::print_summary ()
   } else {
     out += "  files     none new: nothing moved\n";
   }
-  std::snprintf (buf, sizeof buf, "  list      %s (%u file%s, %s)\n",
-                 rec_.playlist.c_str (), rec_.list_entries,
-                 rec_.list_entries == 1 ? "" : "s",
-                 format_duration (rec_.list_duration).c_str ());
-  out += buf;
+  if (g_file_test (rec_.playlist.c_str (), G_FILE_TEST_EXISTS)) {
+    std::snprintf (buf, sizeof buf, "  list      %s (%u file%s, %s)\n",
+                   rec_.playlist.c_str (), rec_.list_entries,
+                   rec_.list_entries == 1 ? "" : "s",
+                   format_duration (rec_.list_duration).c_str ());
+    out += buf;
+  } else {
+    /* segmentsink writes the list with its first file (an empty list is
+     * not one ffmpeg reads) */
+    out += "  list      none: no file was finished\n";
+  }
   if (!rec_.reconnects.empty ())
     out += "  reconnects " + std::to_string (rec_.reconnects.size ()) + "\n";
   if (o_.beats > 0) {
