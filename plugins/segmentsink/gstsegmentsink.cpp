@@ -241,6 +241,13 @@ struct Private {
   bool split_pending = false;
   prune::SplitReason split_reason = prune::SplitReason::MaxSizeTime;
   bool fku_requested = false;
+  /* split-on-beats: the running times of the beats announced that the
+   * video has not reached yet (the audio that carries them runs ahead of
+   * the video or behind it), oldest first, at most kMaxBeatsAhead; and the
+   * beats the current file has passed. A beat is counted when the video
+   * (or a GAP) reaches its time, so a cut lands on the frame of its beat
+   * when its event comes first. */
+  std::deque<GstClockTime> beats_ahead;
   guint beats = 0;
   guint next_index = 0;
   bool warned_no_keyframe = false;
@@ -932,13 +939,13 @@ running_time_of (const Stream *st, GstBuffer *buf)
  * running time @at (an encoder keeps the request until then, so a cut by
  * max-size-time lands on time instead of one encoder latency later). */
 static void
-request_keyframe (GstSegmentSink *self, Stream *st,
+request_keyframe (GstSegmentSink *self, GstPad *video_sinkpad,
                   GstClockTime at = GST_CLOCK_TIME_NONE)
 {
   GST_DEBUG_OBJECT (self, "asking upstream for a keyframe at %" GST_TIME_FORMAT,
                     GST_TIME_ARGS (at));
   gst_pad_push_event (
-      st->sinkpad, gst_video_event_new_upstream_force_key_unit (at, TRUE, 0));
+      video_sinkpad, gst_video_event_new_upstream_force_key_unit (at, TRUE, 0));
 }
 
 /* Drops held pre-roll GOPs older than @keep_from and beyond @max_bytes,
@@ -1025,6 +1032,9 @@ wait_for_backlog (GstSegmentSink *self)
 /* The pre-roll ring holds this much more than pre-roll until the segment
  * starts show how far back they reach. */
 static const GstClockTime kLookback = 2 * GST_SECOND;
+/* Beats announced before the video reaches them: 30 s at 300 BPM (the
+ * audio may lead by its whole queue, pre-roll and gate lookahead). */
+static const std::size_t kMaxBeatsAhead = 150;
 
 /* At most this many buffers are held at a file start for their DTS. */
 static const std::size_t kMaxHeld = 32;
@@ -1112,18 +1122,85 @@ release_held (GstSegmentSink *self, Stream *st, GstClockTime next_dts)
   return ret == GST_FLOW_EOS ? GST_FLOW_OK : ret;
 }
 
+/* The primary stream reached @upto (+ @half: the frame nearest to a beat
+ * is its): counts the beats passed that lie in the current file, and
+ * schedules the cut at the N-th (p.lock held). */
+static void
+pass_beats (Private &p, GstClockTime upto, GstClockTime half,
+            guint split_on_beats)
+{
+  while (!p.beats_ahead.empty () && p.beats_ahead.front () <= upto + half) {
+    const GstClockTime beat = p.beats_ahead.front ();
+    p.beats_ahead.pop_front ();
+    /* a beat before the file's first frame is not one of its beats */
+    if (p.recording && p.current && beat + half >= p.current->start_rt &&
+        split_on_beats > 0 && ++p.beats >= split_on_beats && !p.split_pending) {
+      p.beats = 0;
+      p.split_pending = true;
+      p.split_reason = prune::SplitReason::Beats;
+    }
+  }
+}
+
+/* A beat announced (any stream's thread): queued until the video reaches
+ * it. A beat without a running time counts at once. When it will be the
+ * file's cut, the encoder is asked for a keyframe at its time. */
+static void
+handle_beat (GstSegmentSink *self, GstClockTime rt, guint split_on_beats)
+{
+  Private &p = *self->priv;
+  GstPad *ask = nullptr;
+  {
+    std::lock_guard<std::mutex> lk (p.lock);
+    if (!GST_CLOCK_TIME_IS_VALID (rt)) {
+      if (p.recording && p.current && ++p.beats >= split_on_beats &&
+          !p.split_pending) {
+        p.beats = 0;
+        p.split_pending = true;
+        p.split_reason = prune::SplitReason::Beats;
+      }
+      return;
+    }
+    if (!p.beats_ahead.empty () && rt <= p.beats_ahead.back ())
+      return; /* not after the last: the same beat on another pad */
+    if (p.beats_ahead.size () >= kMaxBeatsAhead) {
+      /* no video for a long while (a closed gate without GAP events):
+       * the oldest beats are the stale ones */
+      GST_DEBUG_OBJECT (
+          self,
+          "%zu beats wait for the video: the one at %" GST_TIME_FORMAT
+          " dropped",
+          p.beats_ahead.size (), GST_TIME_ARGS (p.beats_ahead.front ()));
+      p.beats_ahead.pop_front ();
+    }
+    p.beats_ahead.push_back (rt);
+    /* the cut it will be if the file goes on until then */
+    const guint64 nth = p.beats + p.beats_ahead.size ();
+    if (p.recording && p.current && p.video != nullptr &&
+        nth % split_on_beats == 0 &&
+        (!GST_CLOCK_TIME_IS_VALID (p.video_pos) || rt > p.video_pos))
+      ask = GST_PAD (gst_object_ref (p.video->sinkpad));
+  }
+  if (ask != nullptr) {
+    request_keyframe (self, ask, rt);
+    gst_object_unref (ask);
+  }
+}
+
 /* One buffer of the primary stream: decides splits. */
 static GstFlowReturn
 handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
 {
   Private &p = *self->priv;
   guint64 max_time, max_bytes, pre_roll, max_preroll;
+  guint split_on_beats;
   {
     prune::ObjectLocker lock (self);
     max_time = p.settings.max_size_time;
     max_bytes = p.settings.max_size_bytes;
     pre_roll = p.settings.pre_roll;
     max_preroll = p.settings.max_preroll_bytes;
+    split_on_beats = p.settings.split_on_beats;
   }
   const GstClockTime rt = running_time_of (st, buf);
   const bool key =
@@ -1162,6 +1239,10 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
     gst_buffer_unref (buf);
     return GST_FLOW_OK;
   }
+  pass_beats (p, rt,
+              GST_BUFFER_DURATION_IS_VALID (buf) ? GST_BUFFER_DURATION (buf) / 2
+                                                 : 0,
+              split_on_beats);
   if (!p.recording) {
     publish ();
     if (pre_roll > 0 && st->video) {
@@ -1203,7 +1284,7 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
                              ("a segment file must start on a keyframe; asked "
                               "upstream for one"));
       if (ask_keyframe)
-        request_keyframe (self, st);
+        request_keyframe (self, st->sinkpad);
       gst_buffer_unref (buf);
       return GST_FLOW_OK;
     }
@@ -1243,9 +1324,9 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
   lk.unlock ();
 
   if (ask_keyframe)
-    request_keyframe (self, st);
+    request_keyframe (self, st->sinkpad);
   if (opened && max_time > 0 && st->video)
-    request_keyframe (self, st, opened->start_rt + max_time);
+    request_keyframe (self, st->sinkpad, opened->start_rt + max_time);
   GstFlowReturn ret = GST_FLOW_OK;
   if (!st->held.empty () && (opened || target != st->held_file))
     ret = release_held (self, st, GST_CLOCK_TIME_NONE);
@@ -1522,6 +1603,7 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
               rt + (GST_CLOCK_TIME_IS_VALID (dur) ? dur : 0);
           if (!GST_CLOCK_TIME_IS_VALID (p.video_pos) || end > p.video_pos)
             p.video_pos = end;
+          pass_beats (p, end, 0, split_on_beats);
           p.cond.notify_all ();
         }
       }
@@ -1539,6 +1621,7 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
         std::lock_guard<std::mutex> lk (p.lock);
         p.flushing = false;
         st->eos = false;
+        p.beats_ahead.clear ();
         if (is_primary (p, st) && p.current) {
           p.current->end_rt = p.video_end;
           p.current->reason = prune::SplitReason::Stop;
@@ -1623,12 +1706,12 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
         release_held (self, st, GST_CLOCK_TIME_NONE);
         switch_stream (self, st, nullptr, end->running_time);
       } else if (split_on_beats > 0 && prune::has_name<prune::Beat> (s)) {
-        std::lock_guard<std::mutex> lk (p.lock);
-        if (++p.beats >= split_on_beats && p.current && !p.split_pending) {
-          p.beats = 0;
-          p.split_pending = true;
-          p.split_reason = prune::SplitReason::Beats;
+        auto beat = prune::Beat::from_structure (s);
+        if (!beat) {
+          GST_WARNING_OBJECT (self, "%s", beat.error ().c_str ());
+          break;
         }
+        handle_beat (self, beat->running_time, split_on_beats);
       }
       break;
     }
@@ -1901,6 +1984,7 @@ start (GstSegmentSink *self)
   p.warned_no_keyframe = false;
   p.posted_eos = false;
   p.beats = 0;
+  p.beats_ahead.clear ();
   p.lookback = kLookback;
   p.worker_stop = false;
   p.worker = std::thread (worker_run, self);

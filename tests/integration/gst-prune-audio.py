@@ -8,6 +8,7 @@
 #     audio lasts as long as the video (within 0.1 s): audio kept in sync;
 #   - with --beats 2 the ticks are found (prune-beat) and files are cut on
 #     beats inside the kept stretch (list reasons "beats" in the report),
+#     each file cut by a beat holding two beats, cut after the second,
 #     the first sound taken as a beat (report: "start-is-beat": true);
 #   - --mode mark: each file's audio starts with its video (pre-rolled);
 #   - --no-audio leaves the audio out.
@@ -102,6 +103,17 @@ def main():
           f"{rep['beats-total']} beats found in 20 s of one tick a second")
     reasons = [s["reason"] for s in rep["segments"]]
     check("beats" in reasons, f"files cut on beats: {reasons}")
+    # each file a beat cut ends holds two beats, and the cut follows its
+    # second beat (the video runs ahead of the audio here, so the keyframe
+    # comes after the beat's event: within 0.5 s)
+    for seg in rep["segments"]:
+        if seg["reason"] != "beats":
+            continue
+        end = seg["start"] + seg["duration"]
+        inside = [b for b in rep["beats"] if seg["start"] - 0.05 <= b < end - 0.05]
+        check(len(inside) == 2 and end - inside[-1] <= 0.5,
+              f"the file {seg['start']:.1f}-{end:.1f} s holds two beats, "
+              f"{inside}, and ends at most 0.5 s after the second")
     check(rep["settings"].get("start-is-beat") is True,
           "a file starts with its audio: start-is-beat true in the report")
 

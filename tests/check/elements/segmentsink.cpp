@@ -23,6 +23,7 @@
 #include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
+#include <gst/video/video.h>
 
 #include "../prune-check.h"
 
@@ -294,6 +295,54 @@ GST_START_TEST (test_beats_counted_per_stretch)
 }
 GST_END_TEST;
 
+/* Beats count where their time falls in the video, not when their event
+ * comes: the audio that carries them runs behind or ahead of the video. */
+GST_START_TEST (test_beats_counted_at_their_time)
+{
+  Sink s ("split-on-gate=true split-on-beats=2");
+  gst_harness_play (s.h);
+  prune::Beat beat;
+  beat.bpm = 120;
+  beat.confidence = 1.0;
+  auto beat_at = [&] (int frame) {
+    beat.running_time = frame * kFrame;
+    s.event (prune::to_event (beat));
+    beat.index++;
+  };
+  s.push (5); /* frames 0..4: before the gate opens */
+  prune::SegmentStart start;
+  start.running_time = 5 * kFrame;
+  s.event (prune::to_event (start));
+  s.push (5);  /* the file opens at frame 5 */
+  beat_at (1); /* late beats, before the file */
+  beat_at (3);
+  s.push (5); /* frames 10..14: no cut at keyframe 10 */
+  while (GstEvent *ev = gst_harness_try_pull_upstream_event (s.h))
+    gst_event_unref (ev);
+  beat_at (16); /* early beats: counted when the video reaches them */
+  beat_at (18);
+  /* the second is the cut: a keyframe is asked for at its time */
+  GstClockTime asked = GST_CLOCK_TIME_NONE;
+  while (GstEvent *ev = gst_harness_try_pull_upstream_event (s.h)) {
+    if (gst_video_event_is_force_key_unit (ev))
+      gst_video_event_parse_upstream_force_key_unit (ev, &asked, nullptr,
+                                                     nullptr);
+    gst_event_unref (ev);
+  }
+  fail_unless_equals_uint64 (asked, 18 * kFrame);
+  s.push (1); /* frame 15 (a keyframe): no cut yet */
+  s.push (9); /* the second beat at 18, the cut at keyframe 20 */
+  auto msgs = s.finish ();
+  auto closed = parse_all<prune::SegmentClosed> (msgs);
+  fail_unless_equals_int (closed.size (), 2);
+  fail_unless_equals_uint64 (closed[0].running_time, 5 * kFrame);
+  fail_unless_equals_uint64 (closed[0].duration, 15 * kFrame);
+  fail_unless (closed[0].reason == prune::SplitReason::Beats);
+  fail_unless_equals_uint64 (closed[1].duration, 5 * kFrame);
+  free_all (msgs);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_closed_before_eos_and_resume)
 {
   std::string dir;
@@ -389,6 +438,7 @@ segmentsink_suite (void)
   tcase_add_test (tc, test_split_on_gate_events);
   tcase_add_test (tc, test_split_on_beats);
   tcase_add_test (tc, test_beats_counted_per_stretch);
+  tcase_add_test (tc, test_beats_counted_at_their_time);
   tcase_add_test (tc, test_closed_before_eos_and_resume);
   tcase_add_test (tc, test_bad_location_pattern);
   tcase_add_test (tc, test_audio_caps_after_file_opened);
