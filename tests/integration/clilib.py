@@ -109,6 +109,13 @@ def ffmpeg_errors(args):
     return [l for l in r.stderr.splitlines() if l.strip()]
 
 
+def median_interval(times):
+    """The median of the intervals between sorted TIMES (0 for fewer than
+    two)."""
+    gaps = sorted(b - a for a, b in zip(times, times[1:]))
+    return gaps[len(gaps) // 2] if gaps else 0.0
+
+
 def covered(intervals, a, b):
     """[a, b] lies inside the union of the intervals."""
     t = a

@@ -33,8 +33,7 @@ def main():
     check(rep["live"] and rep["settings"].get("start-is-beat") is False,
           f"report: live, start-is-beat {rep['settings'].get('start-is-beat')}")
     beats = rep["beats"]
-    gaps = sorted(b - a for a, b in zip(beats, beats[1:]))
-    median = gaps[len(gaps) // 2] if gaps else 0.0
+    median = lib.median_interval(beats)
     check(len(beats) >= 5 and abs(median - 1.0) <= 0.01,
           f"{len(beats)} beats, median interval {median:.3f} s (ticks 1 s "
           f"apart)")

@@ -49,8 +49,7 @@ def late(tmp):
     with open(os.path.join(out, "report.json")) as f:
         rep = json.load(f)
     beats = rep["beats"]
-    gaps = sorted(b - a for a, b in zip(beats, beats[1:]))
-    median = gaps[len(gaps) // 2] if gaps else 0.0
+    median = lib.median_interval(beats)
     check(len(beats) >= 20 and abs(median - 0.5) <= 0.01,
           f"{len(beats)} beats, median interval {median:.3f} s (clicks 0.5 s "
           f"apart)")

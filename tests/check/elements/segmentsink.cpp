@@ -105,6 +105,23 @@ struct Sink {
   }
 };
 
+/* Sends prune-beat events (120 BPM, numbered) at frame times. */
+struct Beats {
+  Sink &s;
+  prune::Beat beat;
+  explicit Beats (Sink &sink) : s (sink)
+  {
+    beat.bpm = 120;
+    beat.confidence = 1.0;
+  }
+  void operator() (int frame)
+  {
+    beat.running_time = frame * kFrame;
+    s.event (prune::to_event (beat));
+    beat.index++;
+  }
+};
+
 template<typename T>
 std::vector<T>
 parse_all (const std::vector<GstMessage *> &msgs)
@@ -256,14 +273,7 @@ GST_START_TEST (test_beats_counted_per_stretch)
 {
   Sink s ("split-on-gate=true split-on-beats=2");
   gst_harness_play (s.h);
-  prune::Beat beat;
-  beat.bpm = 120;
-  beat.confidence = 1.0;
-  auto beat_at = [&] (int frame) {
-    beat.running_time = frame * kFrame;
-    s.event (prune::to_event (beat));
-    beat.index++;
-  };
+  Beats beat_at (s);
   s.push (5); /* before any segment: not written */
   prune::SegmentStart start;
   start.running_time = 5 * kFrame;
@@ -301,14 +311,7 @@ GST_START_TEST (test_beats_counted_at_their_time)
 {
   Sink s ("split-on-gate=true split-on-beats=2");
   gst_harness_play (s.h);
-  prune::Beat beat;
-  beat.bpm = 120;
-  beat.confidence = 1.0;
-  auto beat_at = [&] (int frame) {
-    beat.running_time = frame * kFrame;
-    s.event (prune::to_event (beat));
-    beat.index++;
-  };
+  Beats beat_at (s);
   s.push (5); /* frames 0..4: before the gate opens */
   prune::SegmentStart start;
   start.running_time = 5 * kFrame;
