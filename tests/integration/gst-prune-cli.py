@@ -12,7 +12,8 @@
 #             working directory and after the folder was moved: the list
 #             and the index still name its files
 #   merge     --merge (without INPUT) equals `ffmpeg -f concat -c copy` in
-#             frames and duration, and decodes without errors
+#             frames and duration, and decodes without errors; a run in
+#             MPEG-TS merges into MPEG-TS
 #   options   --segment-time, --container mkv, --max-files reach the
 #             elements: short files, Matroska, old files deleted
 #   errors    bad option values, an unknown option, a missing file, a URI
@@ -148,6 +149,16 @@ def merge(out):
           f"--merge: {dm:.3f} s, ffmpeg concat: {dr:.3f} s (within a frame)")
     check(lib.ffmpeg_errors(["-i", mine]) == [],
           "the merged file decodes without errors")
+    # MPEG-TS in and out (mpegtsmux has sink_%d pads and takes H.264 as
+    # byte-stream only)
+    ts, merged_ts = os.path.join(TMP, "ts"), os.path.join(TMP, "merged.ts")
+    run(["--demo", "--demo-seconds", "25", "-o", ts, "--container", "ts",
+         "--merge", merged_ts, "--quiet"], expect=0)
+    listed = sum(lib.ffprobe_frames(f) for f, _ in
+                 lib.read_list(os.path.join(ts, "list.ffconcat")))
+    check(lib.ffprobe_frames(merged_ts) == listed > 0,
+          f"--merge into MPEG-TS: {lib.ffprobe_frames(merged_ts)} frames of "
+          f"{listed}")
     p = run(["--merge", os.path.join(TMP, "m.mp4"), "-o",
              os.path.join(TMP, "nothing-here")], expect=2)
     check("nothing to merge" in p.stderr, "--merge of a folder without a list")

@@ -234,7 +234,26 @@ signed_running_time (GstSample *sample, GstClockTime ts, gint64 &out)
   return true;
 }
 
-/* The output: appsrc per stream into one muxer and a filesink. */
+/* The parser that converts @caps' stream to the form a muxer asks for
+ * (H.264 and H.265 in MP4/Matroska "avc"/"hvc1" to MPEG-TS's byte-stream,
+ * raw AAC to ADTS), or nullptr. */
+const char *
+parser_for (GstCaps *caps)
+{
+  const GstStructure *s = gst_caps_get_structure (caps, 0);
+  if (gst_structure_has_name (s, "video/x-h264"))
+    return "h264parse";
+  if (gst_structure_has_name (s, "video/x-h265"))
+    return "h265parse";
+  gint version = 0;
+  if (gst_structure_has_name (s, "audio/mpeg") &&
+      gst_structure_get_int (s, "mpegversion", &version))
+    return version == 1 ? "mpegaudioparse" : "aacparse";
+  return nullptr;
+}
+
+/* The output: appsrc [! parser] per stream into one muxer and a
+ * filesink. */
 struct Writer {
   Ref<GstElement> pipeline;
   GstElement *video = nullptr, *audio = nullptr; /* owned by the pipeline */
@@ -275,9 +294,20 @@ struct Writer {
       g_object_set (src, "format", GST_FORMAT_TIME, "caps", caps, "block", TRUE,
                     "max-bytes", guint64 (16 << 20), nullptr);
       gst_bin_add (GST_BIN (pipeline.get ()), src);
-      GstPad *srcpad = gst_element_get_static_pad (src, "src");
+      GstElement *last = src;
+      const char *pname = parser_for (caps);
+      if (GstElement *parser =
+              pname ? gst_element_factory_make (pname, nullptr) : nullptr) {
+        gst_bin_add (GST_BIN (pipeline.get ()), parser);
+        if (gst_element_link (src, parser))
+          last = parser;
+      }
+      GstPad *srcpad = gst_element_get_static_pad (last, "src");
+      /* mp4mux, qtmux, matroskamux: video_%u/audio_%u; mpegtsmux: sink_%d */
       GstPad *muxpad = gst_element_request_pad_simple (
           mux, i == 0 ? "video_%u" : "audio_%u");
+      if (muxpad == nullptr)
+        muxpad = gst_element_request_pad_simple (mux, "sink_%d");
       const bool linked =
           muxpad != nullptr && gst_pad_link (srcpad, muxpad) == GST_PAD_LINK_OK;
       gst_object_unref (srcpad);
