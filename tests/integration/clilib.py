@@ -76,9 +76,10 @@ def read_list(path):
     return out
 
 
-def ffprobe_frames(path):
+def ffprobe_frames(path, stream="v:0"):
+    """Frames (packets decoded) of PATH's STREAM (an ffprobe specifier)."""
     r = subprocess.run(
-        ["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
+        ["ffprobe", "-v", "error", "-count_frames", "-select_streams", stream,
          "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0", path],
         capture_output=True, text=True, timeout=120)
     try:

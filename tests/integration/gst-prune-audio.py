@@ -11,6 +11,8 @@
 #     each file cut by a beat holding two beats, cut after the second,
 #     the first sound taken as a beat (report: "start-is-beat": true);
 #   - --mode mark: each file's audio starts with its video (pre-rolled);
+#   - --container ts with --merge: the joined file has every video and
+#     audio frame of the list;
 #   - --no-audio leaves the audio out.
 import json
 import os
@@ -116,6 +118,18 @@ def main():
               f"{inside}, and ends at most 0.5 s after the second")
     check(rep["settings"].get("start-is-beat") is True,
           "a file starts with its audio: start-is-beat true in the report")
+
+    # MPEG-TS with audio, merged (--merge reads each file through queues:
+    # one demuxer thread feeds both streams)
+    out, merged = os.path.join(tmp, "ts"), os.path.join(tmp, "merged.ts")
+    run([src, "-o", out, "--container", "ts", "--segment-time", "2",
+         "--merge", merged], expect=0)
+    files = [f for f, _ in lib.read_list(os.path.join(out, "list.ffconcat"))]
+    for kind in ("v:0", "a:0"):
+        want = sum(lib.ffprobe_frames(f, kind) for f in files)
+        got = lib.ffprobe_frames(merged, kind)
+        check(got == want > 0, f"--merge of {len(files)} MPEG-TS files: "
+              f"{got} frames of {want} in stream {kind}")
 
     out = os.path.join(tmp, "mute")
     run([src, "-o", out, "--no-audio"], expect=0)

@@ -141,7 +141,10 @@ wait_on_bus (GstElement *pipeline, GstMessageType done, GstClockTime timeout,
 }
 
 /* Reads one file: filesrc ! parsebin, the first video and the first audio
- * stream into appsinks (bounded: the demuxer waits for us). */
+ * stream through a queue into appsinks (bounded: the demuxer waits for
+ * us). The queues let one demuxer thread preroll both sinks: without them
+ * the first sink to preroll blocks the thread that the other one waits
+ * for (MPEG-TS with audio). */
 struct Reader {
   Ref<GstElement> pipeline;
   std::mutex lock;
@@ -166,14 +169,23 @@ struct Reader {
       }
     }
     gst_caps_unref (caps);
-    if (sink != nullptr)
+    GstElement *head = sink;
+    if (sink != nullptr) {
       g_object_set (sink, "sync", FALSE, "max-buffers", 1000u,
                     "enable-last-sample", FALSE, nullptr);
-    else
-      sink = gst_element_factory_make ("fakesink", nullptr);
-    gst_bin_add (GST_BIN (r->pipeline.get ()), sink);
-    gst_element_sync_state_with_parent (sink);
-    GstPad *sinkpad = gst_element_get_static_pad (sink, "sink");
+      head = gst_element_factory_make ("queue", nullptr);
+      gst_bin_add_many (GST_BIN (r->pipeline.get ()), head, sink, nullptr);
+      gst_element_link (head, sink);
+      gst_element_sync_state_with_parent (sink);
+      gst_element_sync_state_with_parent (head);
+    } else {
+      /* other streams: consumed, never waited for */
+      head = gst_element_factory_make ("fakesink", nullptr);
+      g_object_set (head, "sync", FALSE, "async", FALSE, nullptr);
+      gst_bin_add (GST_BIN (r->pipeline.get ()), head);
+      gst_element_sync_state_with_parent (head);
+    }
+    GstPad *sinkpad = gst_element_get_static_pad (head, "sink");
     gst_pad_link (pad, sinkpad);
     gst_object_unref (sinkpad);
   }
