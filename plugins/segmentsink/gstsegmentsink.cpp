@@ -1122,6 +1122,19 @@ release_held (GstSegmentSink *self, Stream *st, GstClockTime next_dts)
   return ret == GST_FLOW_EOS ? GST_FLOW_OK : ret;
 }
 
+/* Counts a beat of the current file (if one is being written) and
+ * schedules the cut at the N-th (p.lock held). */
+static void
+count_beat (Private &p, guint split_on_beats)
+{
+  if (p.recording && p.current && ++p.beats >= split_on_beats &&
+      !p.split_pending) {
+    p.beats = 0;
+    p.split_pending = true;
+    p.split_reason = prune::SplitReason::Beats;
+  }
+}
+
 /* The primary stream reached @upto (+ @half: the frame nearest to a beat
  * is its): counts the beats passed that lie in the current file, and
  * schedules the cut at the N-th (p.lock held). */
@@ -1133,12 +1146,8 @@ pass_beats (Private &p, GstClockTime upto, GstClockTime half,
     const GstClockTime beat = p.beats_ahead.front ();
     p.beats_ahead.pop_front ();
     /* a beat before the file's first frame is not one of its beats */
-    if (p.recording && p.current && beat + half >= p.current->start_rt &&
-        split_on_beats > 0 && ++p.beats >= split_on_beats && !p.split_pending) {
-      p.beats = 0;
-      p.split_pending = true;
-      p.split_reason = prune::SplitReason::Beats;
-    }
+    if (split_on_beats > 0 && p.current && beat + half >= p.current->start_rt)
+      count_beat (p, split_on_beats);
   }
 }
 
@@ -1153,12 +1162,7 @@ handle_beat (GstSegmentSink *self, GstClockTime rt, guint split_on_beats)
   {
     std::lock_guard<std::mutex> lk (p.lock);
     if (!GST_CLOCK_TIME_IS_VALID (rt)) {
-      if (p.recording && p.current && ++p.beats >= split_on_beats &&
-          !p.split_pending) {
-        p.beats = 0;
-        p.split_pending = true;
-        p.split_reason = prune::SplitReason::Beats;
-      }
+      count_beat (p, split_on_beats);
       return;
     }
     if (!p.beats_ahead.empty () && rt <= p.beats_ahead.back ())

@@ -313,6 +313,8 @@ struct Writer {
         gst_bin_add (GST_BIN (pipeline.get ()), parser);
         if (gst_element_link (src, parser))
           last = parser;
+        else
+          gst_bin_remove (GST_BIN (pipeline.get ()), parser);
       }
       GstPad *srcpad = gst_element_get_static_pad (last, "src");
       /* mp4mux, qtmux, matroskamux: video_%u/audio_%u; mpegtsmux: sink_%d */

@@ -306,6 +306,9 @@ private:
     return GST_PAD_PROBE_OK;
   }
   void lift_block ();
+  /* Whether a video frame has reached the gate in this session (any
+   * thread). */
+  bool had_video ();
   static void on_need_data (GstAppSrc *src, guint, gpointer self);
   static gboolean on_tick (gpointer self);
   void tick ();
@@ -756,6 +759,13 @@ Job::on_no_more_pads (GstElement *, gpointer data)
   }
 }
 
+bool
+Job::had_video ()
+{
+  std::lock_guard<std::mutex> lk (shared_.lock);
+  return shared_.last_data_us != 0;
+}
+
 /* Any thread: lets the video flow (once). */
 void
 Job::lift_block ()
@@ -910,18 +920,16 @@ Job::teardown_session ()
     s.bus_watch = 0;
   }
   if (s.pipeline) {
-    bool had_video;
     {
       std::lock_guard<std::mutex> lk (shared_.lock);
       shared_.video_flowing = true;
-      had_video = shared_.last_data_us != 0;
     }
     if (s.block_id != 0)
       lift_block ();
     Ref<GstBus> bus (gst_element_get_bus (s.pipeline.get ()));
     GstState state = GST_STATE_NULL;
     gst_element_get_state (s.pipeline.get (), &state, nullptr, 0);
-    if (!s.eos_seen && state >= GST_STATE_PAUSED && had_video) {
+    if (!s.eos_seen && state >= GST_STATE_PAUSED && had_video ()) {
       /* end every branch with EOS, whatever the source does, so that the
        * encoder drains and segmentsink finishes and lists its open file
        * before the pipeline stops; bounded wait (none when no frame came:
@@ -1226,14 +1234,9 @@ Job::on_signal (gpointer data)
     return G_SOURCE_CONTINUE;
   if (!self->interrupted_) {
     self->interrupted_ = true;
-    bool had_video;
-    {
-      std::lock_guard<std::mutex> lk (self->shared_.lock);
-      had_video = self->shared_.last_data_us != 0;
-    }
     /* nothing reached the gate, so no file is open: an EOS could wait
      * long for a source that is still connecting */
-    if (!self->session_ || !had_video) {
+    if (!self->session_ || !self->had_video ()) {
       self->finish (kExitOk, "interrupt");
       return G_SOURCE_CONTINUE;
     }
