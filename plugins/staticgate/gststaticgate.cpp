@@ -196,6 +196,8 @@ struct State {
   guint64 held_bytes = 0;
   std::deque<Output> out;
   bool warned_overflow = false;
+  /* a buffer was pushed since the element started */
+  bool pushed = false;
   guint segment_index = 0;
   GstClockTime segment_start_rt = GST_CLOCK_TIME_NONE;
   GstClockTime last_rt = GST_CLOCK_TIME_NONE;
@@ -588,9 +590,15 @@ start_segment (GstStaticGate *self, GstClockTime pts, GstClockTime rt,
   const GstClockTime stream_time = stream_time_of (self, pts);
   /* running-time NONE: "the next frame". GstVideoEncoder (1.22) compares
    * a given running time with the one of the last forced key unit, which
-   * x264enc's PTS offset skews, and then ignores the request. */
-  st.out.emplace_back (gst_video_event_new_downstream_force_key_unit (
-      pts, stream_time, GST_CLOCK_TIME_NONE, TRUE, st.segment_index));
+   * x264enc's PTS offset skews, and then ignores the request.
+   * None before the first frame, which every encoder makes a keyframe:
+   * forced there, GstVideoEncoder takes the first frame's running time
+   * with that offset (about 1000 h) as its last forced key unit, and
+   * ignores every timed request after it until an untimed one (a
+   * segmentsink cut asked for at a beat's time came a frame late). */
+  if (st.pushed)
+    st.out.emplace_back (gst_video_event_new_downstream_force_key_unit (
+        pts, stream_time, GST_CLOCK_TIME_NONE, TRUE, st.segment_index));
   prune::SegmentStart ev;
   ev.running_time = rt;
   ev.timestamp = pts;
@@ -834,6 +842,7 @@ gst_static_gate_generate_output (GstBaseTransform *trans, GstBuffer **outbuf)
       continue;
     }
     trans->queued_buf = std::get<GstBuffer *> (o);
+    st.pushed = true;
     return GST_BASE_TRANSFORM_CLASS (gst_static_gate_parent_class)
         ->generate_output (trans, outbuf);
   }
@@ -1076,6 +1085,7 @@ gst_static_gate_start (GstBaseTransform *trans)
   st.applied = Settings ();
   st.applied.serial = 0; /* force apply */
   st.configured = false;
+  st.pushed = false;
   st.segment_index = 0;
   st.warned_overflow = false;
   {

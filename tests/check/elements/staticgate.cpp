@@ -275,7 +275,8 @@ GST_START_TEST (test_drop_keeps_motion_with_pre_and_post_roll)
   fail_unless (kept == want, "kept %zu frames, first %d last %d", kept.size (),
                kept.empty () ? -1 : kept.front (),
                kept.empty () ? -1 : kept.back ());
-  /* order: FKU, segment-start, the frames, segment-end; GAPs elsewhere */
+  /* order: segment-start, the frames, segment-end; GAPs elsewhere. No
+   * force-key-unit before the first frame pushed (test_keyframe_asked) */
   int first_buf = -1, fku = -1, start = -1, end = -1, last_buf = -1;
   for (std::size_t i = 0; i < g.log.size (); i++) {
     const Item &it = g.log[i];
@@ -295,7 +296,7 @@ GST_START_TEST (test_drop_keeps_motion_with_pre_and_post_roll)
       fail_unless_equals_uint64 (it.rt, 92 * kFrame);
     }
   }
-  fail_unless (fku >= 0 && fku + 1 == start && start + 1 == first_buf);
+  fail_unless (fku < 0 && start + 1 == first_buf);
   fail_unless (end == last_buf + 1);
   /* every frame is accounted for: kept or covered by a GAP */
   fail_unless_equals_int (g.count (Item::Gap) + g.count (Item::Buffer), 120);
@@ -326,6 +327,43 @@ GST_START_TEST (test_drop_keeps_motion_with_pre_and_post_roll)
   fail_unless_equals_int (segments, 1);
   gst_structure_free (st);
 }
+GST_END_TEST;
+
+/* A kept segment after the first starts with a force-key-unit event (the
+ * encoder has coded frames before it); the first does not: an encoder's
+ * first frame is a keyframe, and GstVideoEncoder (1.22) takes a first
+ * frame forced so as the last forced key unit at x264enc's offset PTS
+ * (about 1000 h), then ignores timed requests (segmentsink's cuts). */
+GST_START_TEST (test_keyframe_asked)
+{
+  Gate g ("pre-roll=0 post-roll=0 min-motion=300000000");
+  for (int i = 0; i < 200; i++) {
+    Scene s;
+    const int m0 = i < 100 ? 50 : 150;
+    if (i >= m0 && i < m0 + 20) {
+      s.square = true;
+      s.sx = 4 + ((i - m0) * 3) % 44;
+      s.sy = 10 + ((i - m0) * 2) % 24;
+    }
+    fail_unless_equals_int (g.push (s, i), GST_FLOW_OK);
+  }
+  gst_harness_push_event (g.h, gst_event_new_eos ());
+  std::vector<int> starts, fkus, bufs;
+  for (std::size_t i = 0; i < g.log.size (); i++) {
+    const Item &it = g.log[i];
+    if (it.kind == Item::SegStart)
+      starts.push_back (i);
+    if (it.kind == Item::ForceKeyUnit)
+      fkus.push_back (i);
+    if (it.kind == Item::Buffer)
+      bufs.push_back (i);
+  }
+  fail_unless_equals_int (starts.size (), 2);
+  fail_unless_equals_int (fkus.size (), 1);
+  fail_unless (fkus[0] + 1 == starts[1]);
+  fail_unless (bufs.front () == starts[0] + 1);
+}
+
 GST_END_TEST;
 
 GST_START_TEST (test_mark_passes_everything)
@@ -800,6 +838,7 @@ staticgate_suite (void)
   TCase *tc = tcase_create ("general");
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_drop_keeps_motion_with_pre_and_post_roll);
+  tcase_add_test (tc, test_keyframe_asked);
   tcase_add_test (tc, test_mark_passes_everything);
   tcase_add_test (tc, test_static_scene_never_opens);
   tcase_add_test (tc, test_eos_while_open_ends_segment);
