@@ -248,6 +248,14 @@ struct Private {
    * (or a GAP) reaches its time, so a cut lands on the frame of its beat
    * when its event comes first. */
   std::deque<GstClockTime> beats_ahead;
+  /* the latest beat taken: the same beat from another pad (or both in
+   * stream order and out of band) counts once */
+  GstClockTime last_beat = GST_CLOCK_TIME_NONE;
+  /* the latest beat the encoder was asked for a keyframe at */
+  GstClockTime beat_keyframe = GST_CLOCK_TIME_NONE;
+  /* half the primary stream's last buffer duration: the frame nearest to
+   * a beat is its */
+  GstClockTime half_frame = 0;
   guint beats = 0;
   guint next_index = 0;
   bool warned_no_keyframe = false;
@@ -1151,6 +1159,33 @@ pass_beats (Private &p, GstClockTime upto, GstClockTime half,
   }
 }
 
+/* The running time of the beat that will cut the current file, when it is
+ * already announced; NONE otherwise (p.lock held). */
+static GstClockTime
+cut_beat_ahead (const Private &p, guint split_on_beats)
+{
+  if (split_on_beats == 0 || !p.current || p.beats >= split_on_beats)
+    return GST_CLOCK_TIME_NONE;
+  const std::size_t k = split_on_beats - p.beats;
+  return k <= p.beats_ahead.size () ? p.beats_ahead[k - 1]
+                                    : GST_CLOCK_TIME_NONE;
+}
+
+/* Whether to ask the encoder for a keyframe for the beat @rt (not yet
+ * asked for one; p.lock held), and from when: an encoder makes the first
+ * frame from that running time on a keyframe, so half a frame before
+ * the beat gives the frame nearest to it. */
+static bool
+take_beat_keyframe (Private &p, GstClockTime rt, GstClockTime *from)
+{
+  if (!GST_CLOCK_TIME_IS_VALID (rt) ||
+      (GST_CLOCK_TIME_IS_VALID (p.beat_keyframe) && rt <= p.beat_keyframe))
+    return false;
+  p.beat_keyframe = rt;
+  *from = rt > p.half_frame ? rt - p.half_frame : 0;
+  return true;
+}
+
 /* A beat announced (any stream's thread): queued until the video reaches
  * it. A beat without a running time counts at once. When it will be the
  * file's cut, the encoder is asked for a keyframe at its time. */
@@ -1159,14 +1194,16 @@ handle_beat (GstSegmentSink *self, GstClockTime rt, guint split_on_beats)
 {
   Private &p = *self->priv;
   GstPad *ask = nullptr;
+  GstClockTime from = GST_CLOCK_TIME_NONE;
   {
     std::lock_guard<std::mutex> lk (p.lock);
     if (!GST_CLOCK_TIME_IS_VALID (rt)) {
       count_beat (p, split_on_beats);
       return;
     }
-    if (!p.beats_ahead.empty () && rt <= p.beats_ahead.back ())
-      return; /* not after the last: the same beat on another pad */
+    if (GST_CLOCK_TIME_IS_VALID (p.last_beat) && rt <= p.last_beat)
+      return; /* not after the last: the same beat again */
+    p.last_beat = rt;
     if (p.beats_ahead.size () >= kMaxBeatsAhead) {
       /* no video for a long while (a closed gate without GAP events):
        * the oldest beats are the stale ones */
@@ -1182,13 +1219,27 @@ handle_beat (GstSegmentSink *self, GstClockTime rt, guint split_on_beats)
     const guint64 nth = p.beats + p.beats_ahead.size ();
     if (p.recording && p.current && p.video != nullptr &&
         nth % split_on_beats == 0 &&
-        (!GST_CLOCK_TIME_IS_VALID (p.video_pos) || rt > p.video_pos))
+        (!GST_CLOCK_TIME_IS_VALID (p.video_pos) || rt > p.video_pos) &&
+        take_beat_keyframe (p, rt, &from))
       ask = GST_PAD (gst_object_ref (p.video->sinkpad));
   }
   if (ask != nullptr) {
-    request_keyframe (self, ask, rt);
+    request_keyframe (self, ask, from);
     gst_object_unref (ask);
   }
+}
+
+/* A prune-beat event's structure, in stream order or out of band. */
+static void
+handle_beat_event (GstSegmentSink *self, const GstStructure *s,
+                   guint split_on_beats)
+{
+  auto beat = prune::Beat::from_structure (s);
+  if (!beat) {
+    GST_WARNING_OBJECT (self, "%s", beat.error ().c_str ());
+    return;
+  }
+  handle_beat (self, beat->running_time, split_on_beats);
 }
 
 /* One buffer of the primary stream: decides splits. */
@@ -1211,6 +1262,7 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
       !st->video || !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
   const gsize size = gst_buffer_get_size (buf);
   bool ask_keyframe = false, warn = false;
+  GstClockTime beat_keyframe = GST_CLOCK_TIME_NONE;
   FilePtr opened, target;
 
   std::unique_lock<std::mutex> lk (p.lock);
@@ -1243,10 +1295,9 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
     gst_buffer_unref (buf);
     return GST_FLOW_OK;
   }
-  pass_beats (p, rt,
-              GST_BUFFER_DURATION_IS_VALID (buf) ? GST_BUFFER_DURATION (buf) / 2
-                                                 : 0,
-              split_on_beats);
+  if (GST_BUFFER_DURATION_IS_VALID (buf))
+    p.half_frame = GST_BUFFER_DURATION (buf) / 2;
+  pass_beats (p, rt, p.half_frame, split_on_beats);
   if (!p.recording) {
     publish ();
     if (pre_roll > 0 && st->video) {
@@ -1317,6 +1368,12 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
     p.replay_from = GST_CLOCK_TIME_NONE;
     p.split_pending = false;
     p.fku_requested = false;
+    /* the beat that will cut this file may be known already (announced
+     * while no file was open, or ahead of the video): its keyframe */
+    if (st->video) {
+      take_beat_keyframe (p, cut_beat_ahead (p, split_on_beats),
+                          &beat_keyframe);
+    }
     p.cond.notify_all ();
   } else if (p.split_pending && !p.fku_requested && st->video) {
     p.fku_requested = true;
@@ -1331,6 +1388,8 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
     request_keyframe (self, st->sinkpad);
   if (opened && max_time > 0 && st->video)
     request_keyframe (self, st->sinkpad, opened->start_rt + max_time);
+  if (GST_CLOCK_TIME_IS_VALID (beat_keyframe))
+    request_keyframe (self, st->sinkpad, beat_keyframe);
   GstFlowReturn ret = GST_FLOW_OK;
   if (!st->held.empty () && (opened || target != st->held_file))
     ret = release_held (self, st, GST_CLOCK_TIME_NONE);
@@ -1626,6 +1685,7 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
         p.flushing = false;
         st->eos = false;
         p.beats_ahead.clear ();
+        p.last_beat = p.beat_keyframe = GST_CLOCK_TIME_NONE;
         if (is_primary (p, st) && p.current) {
           p.current->end_rt = p.video_end;
           p.current->reason = prune::SplitReason::Stop;
@@ -1710,13 +1770,17 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
         release_held (self, st, GST_CLOCK_TIME_NONE);
         switch_stream (self, st, nullptr, end->running_time);
       } else if (split_on_beats > 0 && prune::has_name<prune::Beat> (s)) {
-        auto beat = prune::Beat::from_structure (s);
-        if (!beat) {
-          GST_WARNING_OBJECT (self, "%s", beat.error ().c_str ());
-          break;
-        }
-        handle_beat (self, beat->running_time, split_on_beats);
+        handle_beat_event (self, s, split_on_beats);
       }
+      break;
+    }
+    case GST_EVENT_CUSTOM_DOWNSTREAM_OOB: {
+      /* a beat sent ahead of the stream that carries it (gst-prune sends
+       * beatdetect's beats so): the video has not reached it yet, and
+       * the encoder can still be asked for a keyframe at its time */
+      const GstStructure *s = gst_event_get_structure (event);
+      if (split_on_beats > 0 && prune::has_name<prune::Beat> (s))
+        handle_beat_event (self, s, split_on_beats);
       break;
     }
     default:
@@ -1989,6 +2053,8 @@ start (GstSegmentSink *self)
   p.posted_eos = false;
   p.beats = 0;
   p.beats_ahead.clear ();
+  p.last_beat = p.beat_keyframe = GST_CLOCK_TIME_NONE;
+  p.half_frame = 0;
   p.lookback = kLookback;
   p.worker_stop = false;
   p.worker = std::thread (worker_run, self);

@@ -109,6 +109,7 @@ struct Sink {
 struct Beats {
   Sink &s;
   prune::Beat beat;
+  bool oob = false; /* out of band, as gst-prune sends them */
   explicit Beats (Sink &sink) : s (sink)
   {
     beat.bpm = 120;
@@ -117,10 +118,33 @@ struct Beats {
   void operator() (int frame)
   {
     beat.running_time = frame * kFrame;
-    s.event (prune::to_event (beat));
+    GstEvent *ev = prune::to_event (beat);
+    if (oob) {
+      GstEvent *in_stream = ev;
+      ev = gst_event_new_custom (
+          GST_EVENT_CUSTOM_DOWNSTREAM_OOB,
+          gst_structure_copy (gst_event_get_structure (in_stream)));
+      gst_event_unref (in_stream);
+    }
+    s.event (ev);
     beat.index++;
   }
 };
+
+/* The running time of the last force-key-unit asked upstream (NONE if
+ * none); drops every upstream event. */
+GstClockTime
+keyframe_asked (Sink &s)
+{
+  GstClockTime asked = GST_CLOCK_TIME_NONE;
+  while (GstEvent *ev = gst_harness_try_pull_upstream_event (s.h)) {
+    if (gst_video_event_is_force_key_unit (ev))
+      gst_video_event_parse_upstream_force_key_unit (ev, &asked, nullptr,
+                                                     nullptr);
+    gst_event_unref (ev);
+  }
+  return asked;
+}
 
 template<typename T>
 std::vector<T>
@@ -320,19 +344,12 @@ GST_START_TEST (test_beats_counted_at_their_time)
   beat_at (1); /* late beats, before the file */
   beat_at (3);
   s.push (5); /* frames 10..14: no cut at keyframe 10 */
-  while (GstEvent *ev = gst_harness_try_pull_upstream_event (s.h))
-    gst_event_unref (ev);
+  keyframe_asked (s);
   beat_at (16); /* early beats: counted when the video reaches them */
   beat_at (18);
-  /* the second is the cut: a keyframe is asked for at its time */
-  GstClockTime asked = GST_CLOCK_TIME_NONE;
-  while (GstEvent *ev = gst_harness_try_pull_upstream_event (s.h)) {
-    if (gst_video_event_is_force_key_unit (ev))
-      gst_video_event_parse_upstream_force_key_unit (ev, &asked, nullptr,
-                                                     nullptr);
-    gst_event_unref (ev);
-  }
-  fail_unless_equals_uint64 (asked, 18 * kFrame);
+  /* the second is the cut: a keyframe is asked for from half a frame
+   * before it (the frame nearest to the beat) */
+  fail_unless_equals_uint64 (keyframe_asked (s), 18 * kFrame - kFrame / 2);
   s.push (1); /* frame 15 (a keyframe): no cut yet */
   s.push (9); /* the second beat at 18, the cut at keyframe 20 */
   auto msgs = s.finish ();
@@ -342,6 +359,42 @@ GST_START_TEST (test_beats_counted_at_their_time)
   fail_unless_equals_uint64 (closed[0].duration, 15 * kFrame);
   fail_unless (closed[0].reason == prune::SplitReason::Beats);
   fail_unless_equals_uint64 (closed[1].duration, 5 * kFrame);
+  free_all (msgs);
+}
+GST_END_TEST;
+
+/* Beats out of band (gst-prune sends beatdetect's so, ahead of the audio
+ * that carries them): known while no file is open, the cut's keyframe is
+ * asked for when the file opens; the same beat in stream order later
+ * counts once. */
+GST_START_TEST (test_beats_out_of_band)
+{
+  Sink s ("split-on-gate=true split-on-beats=2");
+  gst_harness_play (s.h);
+  Beats beat_at (s);
+  beat_at.oob = true;
+  s.push (10);  /* frames 0..9: before the gate opens, no file */
+  beat_at (12); /* announced while no file is open */
+  beat_at (14);
+  keyframe_asked (s);
+  prune::SegmentStart start;
+  start.running_time = 10 * kFrame;
+  s.event (prune::to_event (start));
+  s.push (1); /* the file opens at frame 10: the cut will be at beat 14 */
+  fail_unless_equals_uint64 (keyframe_asked (s), 14 * kFrame - kFrame / 2);
+  s.push (5); /* frames 11..15: the cut at keyframe 15 */
+  beat_at (17);
+  s.push (3); /* frames 16..18 pass beat 17 */
+  Beats in_stream (s);
+  in_stream (17); /* the same beat again: no second beat, no cut at 20 */
+  s.push (6);
+  auto msgs = s.finish ();
+  auto closed = parse_all<prune::SegmentClosed> (msgs);
+  fail_unless_equals_int (closed.size (), 2);
+  fail_unless_equals_uint64 (closed[0].running_time, 10 * kFrame);
+  fail_unless_equals_uint64 (closed[0].duration, 5 * kFrame);
+  fail_unless (closed[0].reason == prune::SplitReason::Beats);
+  fail_unless_equals_uint64 (closed[1].duration, 10 * kFrame);
   free_all (msgs);
 }
 GST_END_TEST;
@@ -442,6 +495,7 @@ segmentsink_suite (void)
   tcase_add_test (tc, test_split_on_beats);
   tcase_add_test (tc, test_beats_counted_per_stretch);
   tcase_add_test (tc, test_beats_counted_at_their_time);
+  tcase_add_test (tc, test_beats_out_of_band);
   tcase_add_test (tc, test_closed_before_eos_and_resume);
   tcase_add_test (tc, test_bad_location_pattern);
   tcase_add_test (tc, test_audio_caps_after_file_opened);
