@@ -7,7 +7,11 @@
 #   - the report says "start-is-beat": false (and true for a file, in
 #     gst-prune-audio.py);
 #   - the ticks are found over RTSP: beats a second apart (median within
-#     1 %), at least 5 in the ~15 s run.
+#     1 %), at least 5 in the ~15 s run;
+#   - a file is cut on the 4th beat of the stretch the gate keeps (from
+#     about 7 s), on the frame nearest to that beat (10 fps: within half a
+#     frame): the beats reach segmentsink ahead of the audio, and the video
+#     waits for the audio before the encoder.
 import json
 import os
 
@@ -37,7 +41,12 @@ def main():
     check(len(beats) >= 5 and abs(median - 1.0) <= 0.01,
           f"{len(beats)} beats, median interval {median:.3f} s (ticks 1 s "
           f"apart)")
-    print("ok: beats over RTSP, phase from the audio alone")
+    cuts = [s["start"] + s["duration"] for s in rep["segments"]
+            if s["reason"] == "beats"]
+    off = [min((c - b for b in beats), key=abs) for c in cuts]
+    check(cuts and all(abs(d) <= 0.051 for d in off),
+          f"beat cuts at {cuts}, from the nearest beat {off}")
+    print("ok: beats over RTSP, phase from the audio alone, cuts on beats")
 
 
 main()

@@ -11,6 +11,7 @@
 #endif
 
 #include "runner.h"
+#include "beatsync.h"
 #include "merge.h"
 #include "record.h"
 #include "util.h"
@@ -282,6 +283,8 @@ private:
      * one is set by a streaming thread, under Shared::lock */
     Ref<GstPad> video_entry;
     Ref<GstPad> audio_entry;
+    /* --beats with an input that may have audio: beat cuts on their beat */
+    std::unique_ptr<BeatSync> beat_sync;
   };
 
   /* building */
@@ -581,6 +584,12 @@ Job::build_pipeline (Session &s, std::string &error)
             "'): it must take raw video";
     return false;
   }
+  if (o_.beats > 0 && o_.kind != InputKind::Demo && !o_.no_audio) {
+    s.beat_sync = std::make_unique<BeatSync> ();
+    GstPad *enc_sink = gst_element_get_static_pad (enc, "sink");
+    s.beat_sync->watch_video (enc_sink);
+    gst_object_unref (enc_sink);
+  }
 
   s.video_entry.reset (gst_element_get_static_pad (convert, "sink"));
 
@@ -620,10 +629,13 @@ Job::build_audio_branch (GstPad *pad)
   chain.push_back ("aacparse");
   chain.push_back ("queue");
   std::vector<GstElement *> els;
+  GstElement *detector = nullptr;
   for (const char *f : chain) {
     GstElement *e = gst_element_factory_make (f, nullptr);
-    if (e != nullptr && std::strcmp (f, "beatdetect") == 0)
+    if (e != nullptr && std::strcmp (f, "beatdetect") == 0) {
       g_object_set (e, "start-is-beat", !joins_running_source (o_), nullptr);
+      detector = e;
+    }
     if (e == nullptr) {
       for (GstElement *x : els)
         gst_object_unref (gst_object_ref_sink (x));
@@ -654,6 +666,16 @@ Job::build_audio_branch (GstPad *pad)
     gst_object_unref (sinkpad);
   for (GstElement *e : els)
     gst_element_sync_state_with_parent (e);
+  if (ok && s.beat_sync && detector != nullptr) {
+    /* beatdetect's beats reach segmentsink ahead of the audio (BeatSync) */
+    GstPad *bsrc = gst_element_get_static_pad (detector, "src");
+    GstPad *vpad = gst_element_get_static_pad (s.sink, "video");
+    if (bsrc != nullptr && vpad != nullptr)
+      s.beat_sync->watch_audio (bsrc, vpad);
+    for (GstPad *x : {bsrc, vpad})
+      if (x != nullptr)
+        gst_object_unref (x);
+  }
   GstPad *head = gst_element_get_static_pad (els.front (), "sink");
   ok = ok && gst_pad_link (pad, head) == GST_PAD_LINK_OK;
   if (ok) {
@@ -963,6 +985,8 @@ Job::teardown_session ()
           break;
       }
     }
+    if (s.beat_sync)
+      s.beat_sync->stop (); /* no frame waits for the audio any more */
     gst_element_set_state (s.pipeline.get (), GST_STATE_READY);
     drain_bus (bus.get ());
     gst_element_set_state (s.pipeline.get (), GST_STATE_NULL);
