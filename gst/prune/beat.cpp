@@ -997,7 +997,8 @@ BeatTracker::Impl::update_tempo ()
     return;
   }
   if (cand_count > 0 && std::fabs (c / cand_tau - 1.0) <= kDrift) {
-    cand_count++;
+    /* saturated: a passage's level may win for as long as it lasts */
+    cand_count = std::min (cand_count + 1, INT32_MAX - 1);
     cand_tau = c;
   } else {
     cand_tau = c;
