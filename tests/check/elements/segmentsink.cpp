@@ -167,6 +167,21 @@ free_all (std::vector<GstMessage *> &msgs)
     gst_message_unref (m);
 }
 
+/* Ends the stream and checks its two files: the first from frame @start,
+ * @n1 frames long and cut by a beat, the second @n2 frames. */
+void
+finish_beat_cut (Sink &s, int start, int n1, int n2)
+{
+  auto msgs = s.finish ();
+  auto closed = parse_all<prune::SegmentClosed> (msgs);
+  fail_unless_equals_int (closed.size (), 2);
+  fail_unless_equals_uint64 (closed[0].running_time, start * kFrame);
+  fail_unless_equals_uint64 (closed[0].duration, n1 * kFrame);
+  fail_unless (closed[0].reason == prune::SplitReason::Beats);
+  fail_unless_equals_uint64 (closed[1].duration, n2 * kFrame);
+  free_all (msgs);
+}
+
 int
 count (const std::string &hay, const std::string &needle)
 {
@@ -352,14 +367,7 @@ GST_START_TEST (test_beats_counted_at_their_time)
   fail_unless_equals_uint64 (keyframe_asked (s), 18 * kFrame - kFrame / 2);
   s.push (1); /* frame 15 (a keyframe): no cut yet */
   s.push (9); /* the second beat at 18, the cut at keyframe 20 */
-  auto msgs = s.finish ();
-  auto closed = parse_all<prune::SegmentClosed> (msgs);
-  fail_unless_equals_int (closed.size (), 2);
-  fail_unless_equals_uint64 (closed[0].running_time, 5 * kFrame);
-  fail_unless_equals_uint64 (closed[0].duration, 15 * kFrame);
-  fail_unless (closed[0].reason == prune::SplitReason::Beats);
-  fail_unless_equals_uint64 (closed[1].duration, 5 * kFrame);
-  free_all (msgs);
+  finish_beat_cut (s, 5, 15, 5);
 }
 GST_END_TEST;
 
@@ -388,14 +396,7 @@ GST_START_TEST (test_beats_out_of_band)
   Beats in_stream (s);
   in_stream (17); /* the same beat again: no second beat, no cut at 20 */
   s.push (6);
-  auto msgs = s.finish ();
-  auto closed = parse_all<prune::SegmentClosed> (msgs);
-  fail_unless_equals_int (closed.size (), 2);
-  fail_unless_equals_uint64 (closed[0].running_time, 10 * kFrame);
-  fail_unless_equals_uint64 (closed[0].duration, 5 * kFrame);
-  fail_unless (closed[0].reason == prune::SplitReason::Beats);
-  fail_unless_equals_uint64 (closed[1].duration, 10 * kFrame);
-  free_all (msgs);
+  finish_beat_cut (s, 10, 5, 10);
 }
 GST_END_TEST;
 
