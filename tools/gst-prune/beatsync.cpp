@@ -96,15 +96,14 @@ struct BeatSync::State {
     std::unique_lock<std::mutex> lk (lock);
     const auto start = Clock::now ();
     while (audio && !audio_end && !stopped && !stalled &&
-           (!GST_CLOCK_TIME_IS_VALID (audio_rt) ||
-            audio_rt < rt + kMargin)) {
+           (!GST_CLOCK_TIME_IS_VALID (audio_rt) || audio_rt < rt + kMargin)) {
       const auto since = std::max (start, moved);
       if (cond.wait_until (lk, since + kStall) == std::cv_status::timeout &&
           Clock::now () >= std::max (start, moved) + kStall) {
         stalled = true;
         GST_INFO ("the audio has not moved for %lld s: the video goes on "
                   "without waiting for its beats",
-                  (long long) kStall.count ());
+                  (long long)kStall.count ());
       }
     }
   }
@@ -137,8 +136,7 @@ on_audio (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_BUFFER) {
     GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
     GstClockTime end = GST_BUFFER_PTS (buf);
-    if (GST_CLOCK_TIME_IS_VALID (end) &&
-        GST_BUFFER_DURATION_IS_VALID (buf))
+    if (GST_CLOCK_TIME_IS_VALID (end) && GST_BUFFER_DURATION_IS_VALID (buf))
       end += GST_BUFFER_DURATION (buf);
     const GstClockTime rt = running_time_of (pad, end);
     if (GST_CLOCK_TIME_IS_VALID (rt))
@@ -158,10 +156,9 @@ on_audio (GstPad *pad, GstPadProbeInfo *info, gpointer data)
       if (st.sink_pad != nullptr && prune::has_name<prune::Beat> (s)) {
         /* ahead of the audio; the copy in the stream comes later and
          * segmentsink takes a beat once */
-        gst_pad_send_event (st.sink_pad,
-                            gst_event_new_custom (
-                                GST_EVENT_CUSTOM_DOWNSTREAM_OOB,
-                                gst_structure_copy (s)));
+        gst_pad_send_event (
+            st.sink_pad, gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM_OOB,
+                                               gst_structure_copy (s)));
       }
       break;
     }
