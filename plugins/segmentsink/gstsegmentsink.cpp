@@ -1186,9 +1186,10 @@ take_beat_keyframe (Private &p, GstClockTime rt, GstClockTime *from)
   return true;
 }
 
-/* A beat announced (any stream's thread): queued until the video reaches
- * it. A beat without a running time counts at once. When it will be the
- * file's cut, the encoder is asked for a keyframe at its time. */
+/* A beat announced (any stream's thread, or out of band): queued until
+ * the video reaches it. A beat without a running time counts at once.
+ * When it will be the file's cut, the encoder is asked for a keyframe
+ * at the frame nearest to it (take_beat_keyframe()). */
 static void
 handle_beat (GstSegmentSink *self, GstClockTime rt, guint split_on_beats)
 {
