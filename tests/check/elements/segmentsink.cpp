@@ -79,6 +79,22 @@ struct Sink {
       fail_unless_equals_int (gst_harness_push_from_src (h), GST_FLOW_OK);
   }
   void event (GstEvent *ev) { fail_unless (gst_harness_push_event (h, ev)); }
+  /* the gate's events: a kept stretch @index opens at @frame, or one
+   * that opened at @from closes at @frame */
+  void gate_open (int frame, guint index = 0)
+  {
+    prune::SegmentStart start;
+    start.running_time = frame * kFrame;
+    start.index = index;
+    event (prune::to_event (start));
+  }
+  void gate_close (int from, int frame)
+  {
+    prune::SegmentEnd end;
+    end.running_time = frame * kFrame;
+    end.duration = (frame - from) * kFrame;
+    event (prune::to_event (end));
+  }
   /* waits for the EOS message and returns the prune messages before it */
   std::vector<GstMessage *> finish ()
   {
@@ -255,18 +271,11 @@ GST_START_TEST (test_split_on_gate_events)
   Sink s ("split-on-gate=true");
   gst_harness_play (s.h);
   s.push (5); /* before any segment: not written */
-  prune::SegmentStart start;
-  start.running_time = 5 * kFrame;
-  s.event (prune::to_event (start));
+  s.gate_open (5);
   s.push (10); /* frames 5..14 */
-  prune::SegmentEnd end;
-  end.running_time = 15 * kFrame;
-  end.duration = 10 * kFrame;
-  s.event (prune::to_event (end));
+  s.gate_close (5, 15);
   s.push (10); /* frames 15..24: not written */
-  start.running_time = 25 * kFrame;
-  start.index = 1;
-  s.event (prune::to_event (start));
+  s.gate_open (25, 1);
   s.push (5);
   auto msgs = s.finish ();
   auto closed = parse_all<prune::SegmentClosed> (msgs);
@@ -284,14 +293,10 @@ GST_START_TEST (test_split_on_beats)
 {
   Sink s ("split-on-beats=2");
   gst_harness_play (s.h);
-  prune::Beat beat;
-  beat.bpm = 120;
-  beat.confidence = 1.0;
+  Beats beat_at (s);
   for (int b = 0; b < 4; b++) {
     s.push (5);
-    beat.running_time = (b + 1) * 5 * kFrame;
-    beat.index = b;
-    s.event (prune::to_event (beat));
+    beat_at ((b + 1) * 5);
   }
   s.push (5);
   auto msgs = s.finish ();
@@ -314,19 +319,12 @@ GST_START_TEST (test_beats_counted_per_stretch)
   gst_harness_play (s.h);
   Beats beat_at (s);
   s.push (5); /* before any segment: not written */
-  prune::SegmentStart start;
-  start.running_time = 5 * kFrame;
-  s.event (prune::to_event (start));
+  s.gate_open (5);
   beat_at (5);
   s.push (5);
-  prune::SegmentEnd end;
-  end.running_time = 10 * kFrame;
-  end.duration = 5 * kFrame;
-  s.event (prune::to_event (end));
+  s.gate_close (5, 10);
   s.push (10); /* frames 10..19: not written */
-  start.running_time = 20 * kFrame;
-  start.index = 1;
-  s.event (prune::to_event (start));
+  s.gate_open (20, 1);
   s.push (5);
   beat_at (25); /* the stretch's first beat */
   s.push (10);
@@ -352,9 +350,7 @@ GST_START_TEST (test_beats_counted_at_their_time)
   gst_harness_play (s.h);
   Beats beat_at (s);
   s.push (5); /* frames 0..4: before the gate opens */
-  prune::SegmentStart start;
-  start.running_time = 5 * kFrame;
-  s.event (prune::to_event (start));
+  s.gate_open (5);
   s.push (5);  /* the file opens at frame 5 */
   beat_at (1); /* late beats, before the file */
   beat_at (3);
@@ -385,9 +381,7 @@ GST_START_TEST (test_beats_out_of_band)
   beat_at (12); /* announced while no file is open */
   beat_at (14);
   keyframe_asked (s);
-  prune::SegmentStart start;
-  start.running_time = 10 * kFrame;
-  s.event (prune::to_event (start));
+  s.gate_open (10);
   s.push (1); /* the file opens at frame 10: the cut will be at beat 14 */
   fail_unless_equals_uint64 (keyframe_asked (s), 14 * kFrame - kFrame / 2);
   s.push (5); /* frames 11..15: the cut at keyframe 15 */
