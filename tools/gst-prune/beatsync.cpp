@@ -9,6 +9,7 @@
 #include "beatsync.h"
 
 #include "gst/prune/names.h"
+#include "util.h"
 
 #include <chrono>
 #include <condition_variable>
@@ -33,12 +34,11 @@ using Clock = std::chrono::steady_clock;
 GstClockTime
 running_time_of (GstPad *pad, GstClockTime ts)
 {
-  GstEvent *ev = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
-  if (ev == nullptr || !GST_CLOCK_TIME_IS_VALID (ts)) {
-    if (ev != nullptr)
-      gst_event_unref (ev);
+  if (!GST_CLOCK_TIME_IS_VALID (ts))
     return GST_CLOCK_TIME_NONE;
-  }
+  GstEvent *ev = gst_pad_get_sticky_event (pad, GST_EVENT_SEGMENT, 0);
+  if (ev == nullptr)
+    return GST_CLOCK_TIME_NONE;
   const GstSegment *seg;
   gst_event_parse_segment (ev, &seg);
   GstClockTime rt = GST_CLOCK_TIME_NONE;
@@ -59,13 +59,7 @@ struct BeatSync::State {
   bool stalled = false;
   GstClockTime audio_rt = GST_CLOCK_TIME_NONE; /* analysed up to */
   Clock::time_point moved;                     /* when audio_rt moved */
-  GstPad *sink_pad = nullptr;                  /* owned */
-
-  ~State ()
-  {
-    if (sink_pad != nullptr)
-      gst_object_unref (sink_pad);
-  }
+  Ref<GstPad> sink_pad;
 
   /* the audio analysed up to @rt */
   void advance (GstClockTime rt)
@@ -153,12 +147,13 @@ on_audio (GstPad *pad, GstPadProbeInfo *info, gpointer data)
       break;
     case GST_EVENT_CUSTOM_DOWNSTREAM: {
       const GstStructure *s = gst_event_get_structure (ev);
-      if (st.sink_pad != nullptr && prune::has_name<prune::Beat> (s)) {
+      if (st.sink_pad && prune::has_name<prune::Beat> (s)) {
         /* ahead of the audio; the copy in the stream comes later and
          * segmentsink takes a beat once */
         gst_pad_send_event (
-            st.sink_pad, gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM_OOB,
-                                               gst_structure_copy (s)));
+            st.sink_pad.get (),
+            gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM_OOB,
+                                  gst_structure_copy (s)));
       }
       break;
     }
@@ -189,9 +184,7 @@ BeatSync::watch_audio (GstPad *beatdetect_src, GstPad *sink_pad)
 {
   {
     std::lock_guard<std::mutex> lk (state_->lock);
-    if (state_->sink_pad != nullptr)
-      gst_object_unref (state_->sink_pad);
-    state_->sink_pad = GST_PAD (gst_object_ref (sink_pad));
+    state_->sink_pad.reset (GST_PAD (gst_object_ref (sink_pad)));
     state_->audio = true;
     state_->moved = Clock::now ();
   }
