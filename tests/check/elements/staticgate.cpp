@@ -115,7 +115,8 @@ make_frame (const GstVideoInfo *info, const Scene &s, uint32_t n,
 struct Item {
   enum Kind { Buffer, Gap, ForceKeyUnit, SegStart, SegEnd, Eos, Other } kind;
   GstClockTime pts = GST_CLOCK_TIME_NONE;
-  GstClockTime rt = GST_CLOCK_TIME_NONE; /* for prune events */
+  GstClockTime rt = GST_CLOCK_TIME_NONE;    /* for prune events */
+  GstClockTime frame = GST_CLOCK_TIME_NONE; /* a start's frame-duration */
 };
 
 GstPadProbeReturn
@@ -142,6 +143,7 @@ record (GstPad *, GstPadProbeInfo *info, gpointer data)
     it.kind = Item::SegStart;
     it.pts = st->timestamp;
     it.rt = st->running_time;
+    it.frame = st->frame_duration;
   } else if (auto en = prune::from_event<prune::SegmentEnd> (ev)) {
     it.kind = Item::SegEnd;
     it.pts = en->timestamp;
@@ -362,6 +364,9 @@ GST_START_TEST (test_keyframe_asked)
   fail_unless_equals_int (fkus.size (), 1);
   fail_unless (fkus[0] + 1 == starts[1]);
   fail_unless (bufs.front () == starts[0] + 1);
+  /* the frame duration, for segmentsink's cuts nearest to a beat */
+  for (int i : starts)
+    fail_unless_equals_uint64 (g.log[i].frame, kFrame);
 }
 
 GST_END_TEST;
