@@ -253,6 +253,13 @@ struct Private {
   GstClockTime last_beat = GST_CLOCK_TIME_NONE;
   /* the latest beat the encoder was asked for a keyframe at */
   GstClockTime beat_keyframe = GST_CLOCK_TIME_NONE;
+  /* drop mode: where the gate's next kept stretch starts, when it was
+   * announced out of band (a prune-segment-start sent ahead of its frames,
+   * as gst-prune does) and its file is not open yet. Its beats then
+   * count from there: a gate sends a stretch's pre-roll at once, and the
+   * encoder (with a queue after it) could pass the first cut's beat
+   * before the file opens here. */
+  GstClockTime next_start = GST_CLOCK_TIME_NONE;
   /* half the primary stream's last buffer duration: the frame nearest to
    * a beat is its */
   GstClockTime half_frame = 0;
@@ -1171,6 +1178,32 @@ cut_beat_ahead (const Private &p, guint split_on_beats)
                                     : GST_CLOCK_TIME_NONE;
 }
 
+/* How many of the beats announced lie at or after @from (within half a
+ * frame: the frame nearest to a beat is its; p.lock held). */
+static std::size_t
+beats_from (const Private &p, GstClockTime from)
+{
+  std::size_t n = 0;
+  for (auto it = p.beats_ahead.rbegin ();
+       it != p.beats_ahead.rend () && *it + p.half_frame >= from; ++it)
+    n++;
+  return n;
+}
+
+/* The running time of the beat that will cut the first file of the
+ * stretch announced to start at p.next_start, when it is already
+ * announced; NONE otherwise (p.lock held). */
+static GstClockTime
+cut_beat_of_next (const Private &p, guint split_on_beats)
+{
+  if (split_on_beats == 0 || !GST_CLOCK_TIME_IS_VALID (p.next_start))
+    return GST_CLOCK_TIME_NONE;
+  const std::size_t n = beats_from (p, p.next_start);
+  return n >= split_on_beats
+             ? p.beats_ahead[p.beats_ahead.size () - n + split_on_beats - 1]
+             : GST_CLOCK_TIME_NONE;
+}
+
 /* Whether to ask the encoder for a keyframe for the beat @rt (not yet
  * asked for one; p.lock held), and from when: an encoder makes the first
  * frame from that running time on a keyframe, so half a frame before
@@ -1216,10 +1249,17 @@ handle_beat (GstSegmentSink *self, GstClockTime rt, guint split_on_beats)
       p.beats_ahead.pop_front ();
     }
     p.beats_ahead.push_back (rt);
-    /* the cut it will be if the file goes on until then */
-    const guint64 nth = p.beats + p.beats_ahead.size ();
-    if (p.recording && p.current && p.video != nullptr &&
-        nth % split_on_beats == 0 &&
+    /* the cut it will be if the file goes on until then; when the gate's
+     * next stretch was announced, counted from its start */
+    bool cut;
+    if (GST_CLOCK_TIME_IS_VALID (p.next_start)) {
+      const std::size_t nth = beats_from (p, p.next_start);
+      cut = nth > 0 && nth % split_on_beats == 0;
+    } else {
+      const guint64 nth = p.beats + p.beats_ahead.size ();
+      cut = p.recording && p.current && nth % split_on_beats == 0;
+    }
+    if (cut && p.video != nullptr &&
         (!GST_CLOCK_TIME_IS_VALID (p.video_pos) || rt > p.video_pos) &&
         take_beat_keyframe (p, rt, &from))
       ask = GST_PAD (gst_object_ref (p.video->sinkpad));
@@ -1241,6 +1281,59 @@ handle_beat_event (GstSegmentSink *self, const GstStructure *s,
     return;
   }
   handle_beat (self, beat->running_time, split_on_beats);
+}
+
+/* A gate's prune-segment-start sent ahead of its frames (drop mode: the
+ * file will start at its running time): the beats of that file count
+ * from there, and the encoder is asked for the first cut's keyframe as
+ * soon as its beat is known (here or in handle_beat()). The start in
+ * stream order still opens the file. */
+static void
+announce_start (GstSegmentSink *self, const GstStructure *s,
+                guint split_on_beats)
+{
+  auto start = prune::SegmentStart::from_structure (s);
+  if (!start) {
+    GST_WARNING_OBJECT (self, "%s", start.error ().c_str ());
+    return;
+  }
+  if (!GST_CLOCK_TIME_IS_VALID (start->running_time))
+    return;
+  Private &p = *self->priv;
+  GstPad *ask = nullptr;
+  GstClockTime from = GST_CLOCK_TIME_NONE;
+  {
+    std::lock_guard<std::mutex> lk (p.lock);
+    /* not one whose file is open already */
+    if (p.current && p.current->start_rt + p.half_frame >= start->running_time)
+      return;
+    p.next_start = start->running_time;
+    /* no frame has come yet: the gate's frame duration */
+    if (p.half_frame == 0 && GST_CLOCK_TIME_IS_VALID (start->frame_duration))
+      p.half_frame = start->frame_duration / 2;
+    /* with no stretch open, nothing before this one is kept: the other
+     * streams need not wait for the video up to it. (The gate's GAP events
+     * cover that time too, but an encoder holds them back until its first
+     * frame: the audio then stopped in the sink, beatdetect stopped with
+     * it, and gst-prune's video, waiting for the beats, went on after a
+     * 2 s stall, past the first cut's beat.) */
+    if (!p.recording && !p.current &&
+        (!GST_CLOCK_TIME_IS_VALID (p.video_pos) ||
+         p.video_pos < start->running_time)) {
+      p.video_pos = start->running_time;
+      p.cond.notify_all ();
+    }
+    if (p.video != nullptr &&
+        take_beat_keyframe (p, cut_beat_of_next (p, split_on_beats), &from))
+      ask = GST_PAD (gst_object_ref (p.video->sinkpad));
+  }
+  GST_DEBUG_OBJECT (self, "a stretch from %" GST_TIME_FORMAT " announced%s",
+                    GST_TIME_ARGS (start->running_time),
+                    ask != nullptr ? ": its first cut's keyframe asked" : "");
+  if (ask != nullptr) {
+    request_keyframe (self, ask, from);
+    gst_object_unref (ask);
+  }
 }
 
 /* One buffer of the primary stream: decides splits. */
@@ -1369,6 +1462,10 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
     p.replay_from = GST_CLOCK_TIME_NONE;
     p.split_pending = false;
     p.fku_requested = false;
+    /* the stretch announced ahead has its file */
+    if (GST_CLOCK_TIME_IS_VALID (p.next_start) &&
+        rt + p.half_frame >= p.next_start)
+      p.next_start = GST_CLOCK_TIME_NONE;
     /* the beat that will cut this file may be known already (announced
      * while no file was open, or ahead of the video): its keyframe */
     if (st->video) {
@@ -1686,7 +1783,7 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
         p.flushing = false;
         st->eos = false;
         p.beats_ahead.clear ();
-        p.last_beat = p.beat_keyframe = GST_CLOCK_TIME_NONE;
+        p.last_beat = p.beat_keyframe = p.next_start = GST_CLOCK_TIME_NONE;
         if (is_primary (p, st) && p.current) {
           p.current->end_rt = p.video_end;
           p.current->reason = prune::SplitReason::Stop;
@@ -1782,6 +1879,9 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
       const GstStructure *s = gst_event_get_structure (event);
       if (split_on_beats > 0 && prune::has_name<prune::Beat> (s))
         handle_beat_event (self, s, split_on_beats);
+      else if (split_on_beats > 0 && split_on_gate && pre_roll == 0 &&
+               st->video && prune::has_name<prune::SegmentStart> (s))
+        announce_start (self, s, split_on_beats);
       break;
     }
     default:
@@ -2054,7 +2154,7 @@ start (GstSegmentSink *self)
   p.posted_eos = false;
   p.beats = 0;
   p.beats_ahead.clear ();
-  p.last_beat = p.beat_keyframe = GST_CLOCK_TIME_NONE;
+  p.last_beat = p.beat_keyframe = p.next_start = GST_CLOCK_TIME_NONE;
   p.half_frame = 0;
   p.lookback = kLookback;
   p.worker_stop = false;

@@ -17,6 +17,8 @@
 
 #include <gst/prune/names.h>
 
+#include <chrono>
+#include <future>
 #include <string>
 #include <vector>
 
@@ -87,6 +89,20 @@ struct Sink {
     start.running_time = frame * kFrame;
     start.index = index;
     event (prune::to_event (start));
+  }
+  /* the start of a stretch at @frame sent ahead of its frames, out of
+   * band, as gst-prune passes the gate's on */
+  void gate_announce (int frame, guint index = 0)
+  {
+    prune::SegmentStart start;
+    start.running_time = frame * kFrame;
+    start.index = index;
+    start.frame_duration = kFrame;
+    GstEvent *in_stream = prune::to_event (start);
+    event (gst_event_new_custom (
+        GST_EVENT_CUSTOM_DOWNSTREAM_OOB,
+        gst_structure_copy (gst_event_get_structure (in_stream))));
+    gst_event_unref (in_stream);
   }
   void gate_close (int from, int frame)
   {
@@ -394,6 +410,54 @@ GST_START_TEST (test_beats_out_of_band)
 }
 GST_END_TEST;
 
+/* A gate sends a stretch's pre-roll at once, and an encoder with a queue
+ * after it may pass the first cut's beat before the file opens here: a
+ * stretch announced out of band gets the keyframe of its first cut as
+ * soon as both are known, before its first frame (in gst-prune's CI the
+ * first cut once came 2 frames late). */
+GST_START_TEST (test_stretch_announced_out_of_band)
+{
+  Sink s ("split-on-gate=true split-on-beats=2");
+  gst_harness_play (s.h);
+  Beats beat_at (s);
+  beat_at.oob = true;
+  beat_at (12);
+  beat_at (14);
+  fail_unless_equals_uint64 (keyframe_asked (s), GST_CLOCK_TIME_NONE);
+  /* beats first, then the stretch: asked at once, half a frame before
+   * the beat by the gate's frame duration (no frame has come yet) */
+  s.gate_announce (10);
+  fail_unless_equals_uint64 (keyframe_asked (s), 14 * kFrame - kFrame / 2);
+  s.push (10); /* frames 0..9: before the gate opens, no file */
+  s.gate_open (10);
+  s.push (1); /* the file opens at frame 10: asked already */
+  fail_unless_equals_uint64 (keyframe_asked (s), GST_CLOCK_TIME_NONE);
+  s.push (10); /* frames 11..20: the cut at keyframe 15 */
+  s.gate_close (10, 21);
+  /* the stretch first, then its beats: asked with its second beat; a
+   * beat before the stretch does not count */
+  s.gate_announce (30, 1);
+  beat_at (29);
+  beat_at (32);
+  fail_unless_equals_uint64 (keyframe_asked (s), GST_CLOCK_TIME_NONE);
+  beat_at (34);
+  fail_unless_equals_uint64 (keyframe_asked (s), 34 * kFrame - kFrame / 2);
+  s.push (9); /* frames 21..29, gate closed */
+  s.gate_open (30, 1);
+  s.push (10); /* frames 30..39: the cut at keyframe 35 */
+  fail_unless_equals_uint64 (keyframe_asked (s), GST_CLOCK_TIME_NONE);
+  auto msgs = s.finish ();
+  auto closed = parse_all<prune::SegmentClosed> (msgs);
+  fail_unless_equals_int (closed.size (), 4);
+  fail_unless_equals_uint64 (closed[0].running_time, 10 * kFrame);
+  fail_unless (closed[0].reason == prune::SplitReason::Beats);
+  fail_unless_equals_uint64 (closed[2].running_time, 30 * kFrame);
+  fail_unless_equals_uint64 (closed[2].duration, 5 * kFrame);
+  fail_unless (closed[2].reason == prune::SplitReason::Beats);
+  free_all (msgs);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_closed_before_eos_and_resume)
 {
   std::string dir;
@@ -478,6 +542,44 @@ GST_START_TEST (test_audio_caps_after_file_opened)
 }
 GST_END_TEST;
 
+/* An encoder holds the gate's GAP events back until its first frame, so
+ * before the first stretch the video tells the sink nothing and the audio
+ * waited in the sink; in gst-prune, whose video waits for the beats of
+ * that audio, both stood still for 2 s. A stretch announced out of band
+ * decides the time before it: no file, nothing kept there. */
+GST_START_TEST (test_audio_not_held_before_announced_stretch)
+{
+  Sink s ("split-on-gate=true split-on-beats=2 muxer-factory=matroskamux");
+  GstHarness *ha =
+      gst_harness_new_with_element (s.h->element, "audio_0", nullptr);
+  gst_harness_play (s.h);
+  gst_harness_set_src_caps_str (ha, "audio/x-raw,format=S16LE,rate=8000,"
+                                    "channels=1,layout=interleaved");
+  s.gate_announce (10);
+  auto pushed = std::async (std::launch::async, [ha] () {
+    for (int i = 0; i < 10; i++) {
+      GstBuffer *b = gst_buffer_new_allocate (nullptr, 1600, nullptr);
+      gst_buffer_memset (b, 0, 0, 1600);
+      GST_BUFFER_PTS (b) = i * kFrame;
+      GST_BUFFER_DURATION (b) = kFrame;
+      if (gst_harness_push (ha, b) != GST_FLOW_OK)
+        return i;
+    }
+    return 10;
+  });
+  const bool done =
+      pushed.wait_for (std::chrono::seconds (10)) == std::future_status::ready;
+  if (!done) /* let the push return before failing */
+    gst_harness_push_event (ha, gst_event_new_flush_start ());
+  const int n = pushed.get ();
+  fail_unless (done, "the audio before the stretch waited for the video");
+  fail_unless_equals_int (n, 10);
+  s.push (11); /* frames 0..10 */
+  gst_harness_push_event (ha, gst_event_new_eos ());
+  gst_harness_teardown (ha);
+}
+GST_END_TEST;
+
 static Suite *
 segmentsink_suite (void)
 {
@@ -491,6 +593,8 @@ segmentsink_suite (void)
   tcase_add_test (tc, test_beats_counted_per_stretch);
   tcase_add_test (tc, test_beats_counted_at_their_time);
   tcase_add_test (tc, test_beats_out_of_band);
+  tcase_add_test (tc, test_stretch_announced_out_of_band);
+  tcase_add_test (tc, test_audio_not_held_before_announced_stretch);
   tcase_add_test (tc, test_closed_before_eos_and_resume);
   tcase_add_test (tc, test_bad_location_pattern);
   tcase_add_test (tc, test_audio_caps_after_file_opened);
