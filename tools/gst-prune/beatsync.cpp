@@ -113,13 +113,43 @@ free_state (gpointer data)
   delete static_cast<StatePtr *> (data);
 }
 
+/* @s sent to segmentsink's video pad out of band, when the audio is
+ * watched */
+void
+send_ahead (BeatSync::State &st, const GstStructure *s)
+{
+  Ref<GstPad> to;
+  {
+    std::lock_guard<std::mutex> lk (st.lock);
+    if (st.sink_pad)
+      to.reset (GST_PAD (gst_object_ref (st.sink_pad.get ())));
+  }
+  if (to)
+    gst_pad_send_event (to.get (),
+                        gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM_OOB,
+                                              gst_structure_copy (s)));
+}
+
 GstPadProbeReturn
 on_video (GstPad *pad, GstPadProbeInfo *info, gpointer data)
 {
+  BeatSync::State &st = **static_cast<StatePtr *> (data);
+  if (GST_PAD_PROBE_INFO_TYPE (info) & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    /* the gate's start of a stretch, before its pre-roll enters the
+     * encoder at once: segmentsink counts the stretch's beats from it and
+     * asks for its first cut's keyframe in time */
+    const GstStructure *s =
+        gst_event_get_structure (GST_PAD_PROBE_INFO_EVENT (info));
+    if (GST_EVENT_TYPE (GST_PAD_PROBE_INFO_EVENT (info)) ==
+            GST_EVENT_CUSTOM_DOWNSTREAM &&
+        prune::has_name<prune::SegmentStart> (s))
+      send_ahead (st, s);
+    return GST_PAD_PROBE_OK;
+  }
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   const GstClockTime rt = running_time_of (pad, GST_BUFFER_PTS (buf));
   if (GST_CLOCK_TIME_IS_VALID (rt))
-    (*static_cast<StatePtr *> (data))->wait_for (rt);
+    st.wait_for (rt);
   return GST_PAD_PROBE_OK;
 }
 
@@ -146,15 +176,11 @@ on_audio (GstPad *pad, GstPadProbeInfo *info, gpointer data)
       st.end (false);
       break;
     case GST_EVENT_CUSTOM_DOWNSTREAM: {
+      /* ahead of the audio; the copy in the stream comes later and
+       * segmentsink takes a beat once */
       const GstStructure *s = gst_event_get_structure (ev);
-      if (st.sink_pad && prune::has_name<prune::Beat> (s)) {
-        /* ahead of the audio; the copy in the stream comes later and
-         * segmentsink takes a beat once */
-        gst_pad_send_event (
-            st.sink_pad.get (),
-            gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM_OOB,
-                                  gst_structure_copy (s)));
-      }
+      if (prune::has_name<prune::Beat> (s))
+        send_ahead (st, s);
       break;
     }
     default:
@@ -175,8 +201,10 @@ BeatSync::~BeatSync ()
 void
 BeatSync::watch_video (GstPad *encoder_sink)
 {
-  gst_pad_add_probe (encoder_sink, GST_PAD_PROBE_TYPE_BUFFER, on_video,
-                     new StatePtr (state_), free_state);
+  gst_pad_add_probe (encoder_sink,
+                     GstPadProbeType (GST_PAD_PROBE_TYPE_BUFFER |
+                                      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM),
+                     on_video, new StatePtr (state_), free_state);
 }
 
 void

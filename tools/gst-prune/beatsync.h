@@ -15,6 +15,10 @@
  *     beatdetect announces it (segmentsink counts a beat once), and
  *   - holds each video frame before the encoder until beatdetect has
  *     analysed the audio up to the frame's running time (plus a margin),
+ *   - sends the gate's prune-segment-start to segmentsink out of band
+ *     before the stretch's frames enter the encoder (the gate sends its
+ *     pre-roll at once, and the file only opens in segmentsink when the
+ *     first of them has passed the encoder and its queue),
  * so that segmentsink asks the encoder for the cut's keyframe before the
  * encoder sees the beat's frame. It never waits for an audio stream that
  * has ended or stalls.
@@ -35,8 +39,9 @@ public:
   BeatSync &operator= (const BeatSync &) = delete;
 
   /* Holds the buffers that reach @encoder_sink (the video encoder's sink
-   * pad) while the audio is analysed up to them. Until watch_audio() is
-   * called, nothing waits. */
+   * pad) while the audio is analysed up to them, and passes the gate's
+   * stretch starts on ahead. Until watch_audio() is called, nothing waits
+   * and nothing is passed on. */
   void watch_video (GstPad *encoder_sink);
   /* The audio: @beatdetect_src, whose beats go out of band to @sink_pad
    * (segmentsink's video pad). Any thread. */
