@@ -16,8 +16,8 @@
  * instant, even after `kill -9`.
  *
  * |[
- * gst-launch-1.0 -e v4l2src ! videoconvert ! staticgate ! x264enc ! \
- *     h264parse ! segmentsink location=out/seg%05d.mp4 \
+ * gst-launch-1.0 -e v4l2src ! videoconvert ! staticgate send-gaps=false ! \
+ *     x264enc ! h264parse ! segmentsink location=out/seg%05d.mp4 \
  *     playlist-location=out/list.ffconcat
  * ffmpeg -f concat -safe 0 -i out/list.ffconcat -c copy kept.mp4
  * ]|

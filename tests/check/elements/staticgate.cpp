@@ -336,6 +336,23 @@ GST_END_TEST;
  * first frame is a keyframe, and GstVideoEncoder (1.22) takes a first
  * frame forced so as the last forced key unit at x264enc's offset PTS
  * (about 1000 h), then ignores timed requests (segmentsink's cuts). */
+/* send-gaps=false: the same frames and events, no GAP (an encoder after
+ * the gate keeps every GAP until its next frame: gst-prune's memory grew
+ * by 0.49 KB per static frame, 26 MB over 30 minutes of a static 30 fps
+ * input) */
+GST_START_TEST (test_no_gaps)
+{
+  Gate g ("pre-roll=1000000000 post-roll=2000000000 min-motion=300000000 "
+          "send-gaps=false");
+  run_scene (g, 120, 50, 70);
+  gst_harness_push_event (g.h, gst_event_new_eos ());
+  fail_unless_equals_int (g.count (Item::Gap), 0);
+  fail_unless_equals_int (g.count (Item::Buffer), 52);
+  fail_unless_equals_int (g.count (Item::SegStart), 1);
+  fail_unless_equals_int (g.count (Item::SegEnd), 1);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_keyframe_asked)
 {
   Gate g ("pre-roll=0 post-roll=0 min-motion=300000000");
@@ -843,6 +860,7 @@ staticgate_suite (void)
   TCase *tc = tcase_create ("general");
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_drop_keeps_motion_with_pre_and_post_roll);
+  tcase_add_test (tc, test_no_gaps);
   tcase_add_test (tc, test_keyframe_asked);
   tcase_add_test (tc, test_mark_passes_everything);
   tcase_add_test (tc, test_static_scene_never_opens);
