@@ -477,6 +477,10 @@ Job::build_pipeline (Session &s, std::string &error)
                 guint64 (o_.post_roll * GST_SECOND), "pre-roll",
                 guint64 (o_.mark ? 0 : o_.pre_roll * GST_SECOND), "post-scores",
                 TRUE, nullptr);
+  /* the encoder after the gate would keep every GAP until its next frame
+   * (about 0.5 KB a static frame), and segmentsink learns nothing from
+   * them that the next frame does not tell it */
+  g_object_set (s.gate, "send-gaps", FALSE, nullptr);
   if (!o_.mask.empty ())
     g_object_set (s.gate, "mask", o_.mask.c_str (), nullptr);
   gst_util_set_object_arg (G_OBJECT (s.gate), "mode",
