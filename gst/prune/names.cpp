@@ -291,6 +291,20 @@ struct Fields<SegmentEnd> {
 };
 
 template<>
+struct Fields<Gap> {
+  template<typename S, typename V>
+  static void each (S &x, V &v)
+  {
+    v ("running-time", x.running_time);
+    v ("duration", x.duration);
+  }
+  static std::string check (const Gap &x)
+  {
+    return valid_time ("running-time", x.running_time);
+  }
+};
+
+template<>
 struct Fields<Beat> {
   template<typename S, typename V>
   static void each (S &x, V &v)
@@ -525,6 +539,7 @@ to_string (DeleteReason v)
 
 PRUNE_DEFINE_STRUCTURE (SegmentStart)
 PRUNE_DEFINE_STRUCTURE (SegmentEnd)
+PRUNE_DEFINE_STRUCTURE (Gap)
 PRUNE_DEFINE_STRUCTURE (Beat)
 PRUNE_DEFINE_STRUCTURE (Gate)
 PRUNE_DEFINE_STRUCTURE (Score)

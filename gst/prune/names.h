@@ -50,6 +50,8 @@ namespace names {
 /* events (serialized, downstream) */
 inline constexpr char kSegmentStart[] = "prune-segment-start";
 inline constexpr char kSegmentEnd[] = "prune-segment-end";
+/* event (out of band, downstream) */
+inline constexpr char kGap[] = "prune-gap";
 /* event and message */
 inline constexpr char kBeat[] = "prune-beat";
 /* messages (element messages on the bus) */
@@ -416,6 +418,32 @@ struct PlaylistUpdated {
   from_structure (const GstStructure *s);
 };
 
+/**
+ * prune-gap (out-of-band event, from staticgate in drop mode):
+ * @running-time: #guint64 running time of a frame that is not pushed
+ *   (valid)
+ * @duration: #guint64 its duration (NONE if unknown)
+ *
+ * Sent as a GST_EVENT_CUSTOM_DOWNSTREAM_OOB event for every frame dropped
+ * for good. A GAP event says the same in stream order, but a video
+ * encoder keeps serialized events until its next frame; an out-of-band
+ * event passes encoders, parsers and queues at once, so a sink behind
+ * them learns while the gate is closed that nothing before that time
+ * will be kept (segmentsink then lets its other streams go on).
+ */
+struct Gap {
+  static constexpr const char *kName = names::kGap;
+  static constexpr bool kIsEvent = true;
+  static constexpr bool kIsMessage = false;
+
+  GstClockTime running_time = GST_CLOCK_TIME_NONE;
+  GstClockTime duration = GST_CLOCK_TIME_NONE;
+
+  bool operator== (const Gap &) const = default;
+  GST_PRUNE_API GstStructure *to_structure () const;
+  GST_PRUNE_API static Parsed<Gap> from_structure (const GstStructure *s);
+};
+
 /* ---------------------------------------------------------------------- */
 /* Events and messages                                                     */
 
@@ -427,6 +455,17 @@ to_event (const T &v)
   static_assert (T::kIsEvent,
                  "this structure travels as a message, not an event");
   return gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM, v.to_structure ());
+}
+
+/* A new out-of-band custom downstream event carrying @v. */
+template<typename T>
+GstEvent *
+to_oob_event (const T &v)
+{
+  static_assert (T::kIsEvent,
+                 "this structure travels as a message, not an event");
+  return gst_event_new_custom (GST_EVENT_CUSTOM_DOWNSTREAM_OOB,
+                               v.to_structure ());
 }
 
 /* A new element message from @src carrying @v. */

@@ -417,7 +417,9 @@ stream_time_of (GstStaticGate *self, GstClockTime pts)
 }
 
 /* Drops the oldest held frame, announcing it with a GAP event (unless
- * send-gaps is off). */
+ * send-gaps is off) and out of band (prune-gap: an encoder keeps the GAP
+ * until its next frame, and a sink behind it would wait for the video
+ * for as long as the gate stays closed). */
 static void
 drop_oldest (GstStaticGate *self)
 {
@@ -428,6 +430,12 @@ drop_oldest (GstStaticGate *self)
   gst_buffer_unref (h.buffer);
   if (GST_CLOCK_TIME_IS_VALID (h.pts) && st.applied.send_gaps)
     st.out.emplace_back (gst_event_new_gap (h.pts, h.duration));
+  if (GST_CLOCK_TIME_IS_VALID (h.rt)) {
+    prune::Gap gap;
+    gap.running_time = h.rt;
+    gap.duration = h.duration;
+    st.out.emplace_back (prune::to_oob_event (gap));
+  }
   update_stats (self, nullptr, 0, 1);
 }
 

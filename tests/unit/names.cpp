@@ -35,6 +35,11 @@ sample (std::type_identity<SegmentEnd>)
   return {20 * GST_SECOND, 3610 * GST_SECOND, 22 * GST_SECOND, 4,
           10 * GST_SECOND, GateReason::Eos};
 }
+Gap
+sample (std::type_identity<Gap>)
+{
+  return {30 * GST_SECOND, 40 * GST_MSECOND};
+}
 Beat
 sample (std::type_identity<Beat>)
 {
@@ -97,7 +102,7 @@ sample ()
 }
 
 using AllTypes =
-    std::tuple<SegmentStart, SegmentEnd, Beat, Gate, Score, Tempo,
+    std::tuple<SegmentStart, SegmentEnd, Gap, Beat, Gate, Score, Tempo,
                SegmentOpened, SegmentClosed, SegmentDeleted, PlaylistUpdated>;
 
 template<typename F>
@@ -215,7 +220,7 @@ GST_START_TEST (test_names_are_distinct)
     fail_unless (g_str_has_prefix (T::kName, "prune-"), "%s", T::kName);
     fail_unless (seen.insert (T::kName).second, "%s used twice", T::kName);
   });
-  fail_unless_equals_int (seen.size (), 10);
+  fail_unless_equals_int (seen.size (), 11);
   fail_unless_equals_string (names::kSegmentStart, "prune-segment-start");
   fail_unless_equals_string (names::kPlaylistUpdated, "prune-playlist-updated");
 }

@@ -113,7 +113,16 @@ make_frame (const GstVideoInfo *info, const Scene &s, uint32_t n,
 
 /* What left the element, in order. */
 struct Item {
-  enum Kind { Buffer, Gap, ForceKeyUnit, SegStart, SegEnd, Eos, Other } kind;
+  enum Kind {
+    Buffer,
+    Gap,
+    GapOob, /* prune-gap, out of band */
+    ForceKeyUnit,
+    SegStart,
+    SegEnd,
+    Eos,
+    Other
+  } kind;
   GstClockTime pts = GST_CLOCK_TIME_NONE;
   GstClockTime rt = GST_CLOCK_TIME_NONE;    /* for prune events */
   GstClockTime frame = GST_CLOCK_TIME_NONE; /* a start's frame-duration */
@@ -135,6 +144,12 @@ record (GstPad *, GstPadProbeInfo *info, gpointer data)
   if (GST_EVENT_TYPE (ev) == GST_EVENT_GAP) {
     it.kind = Item::Gap;
     gst_event_parse_gap (ev, &it.pts, nullptr);
+  } else if (GST_EVENT_TYPE (ev) == GST_EVENT_CUSTOM_DOWNSTREAM_OOB &&
+             prune::has_name<prune::Gap> (gst_event_get_structure (ev))) {
+    auto gap = prune::Gap::from_structure (gst_event_get_structure (ev));
+    fail_unless (bool (gap), "%s", gap.error ().c_str ());
+    it.kind = Item::GapOob;
+    it.rt = gap->running_time;
   } else if (GST_EVENT_TYPE (ev) == GST_EVENT_EOS) {
     it.kind = Item::Eos;
   } else if (gst_video_event_is_force_key_unit (ev)) {
@@ -300,8 +315,10 @@ GST_START_TEST (test_drop_keeps_motion_with_pre_and_post_roll)
   }
   fail_unless (fku < 0 && start + 1 == first_buf);
   fail_unless (end == last_buf + 1);
-  /* every frame is accounted for: kept or covered by a GAP */
+  /* every frame is accounted for: kept or covered by a GAP, and each GAP
+   * also announced out of band */
   fail_unless_equals_int (g.count (Item::Gap) + g.count (Item::Buffer), 120);
+  fail_unless_equals_int (g.count (Item::GapOob), g.count (Item::Gap));
   fail_unless_equals_int (g.count (Item::SegStart), 1);
 
   auto msgs = g.messages (prune::names::kGate);
@@ -347,6 +364,7 @@ GST_START_TEST (test_no_gaps)
   run_scene (g, 120, 50, 70);
   gst_harness_push_event (g.h, gst_event_new_eos ());
   fail_unless_equals_int (g.count (Item::Gap), 0);
+  fail_unless_equals_int (g.count (Item::GapOob), 68);
   fail_unless_equals_int (g.count (Item::Buffer), 52);
   fail_unless_equals_int (g.count (Item::SegStart), 1);
   fail_unless_equals_int (g.count (Item::SegEnd), 1);
