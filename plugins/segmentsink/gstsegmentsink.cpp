@@ -1336,6 +1336,34 @@ announce_start (GstSegmentSink *self, const GstStructure *s,
   }
 }
 
+/* A frame the gate dropped, announced out of band (prune-gap; its GAP
+ * event stays in an encoder until the next frame): with no stretch open,
+ * nothing up to its end will be kept, and the other streams need not
+ * wait for the video there. While a file is open the sink may still be
+ * behind the gate's prune-segment-end, and the time is left to the
+ * stream. */
+static void
+skip_gap (GstSegmentSink *self, const GstStructure *s, guint split_on_beats)
+{
+  auto gap = prune::Gap::from_structure (s);
+  if (!gap) {
+    GST_WARNING_OBJECT (self, "%s", gap.error ().c_str ());
+    return;
+  }
+  const GstClockTime end =
+      gap->running_time +
+      (GST_CLOCK_TIME_IS_VALID (gap->duration) ? gap->duration : 0);
+  Private &p = *self->priv;
+  std::lock_guard<std::mutex> lk (p.lock);
+  if (p.recording || p.current)
+    return;
+  if (!GST_CLOCK_TIME_IS_VALID (p.video_pos) || end > p.video_pos) {
+    p.video_pos = end;
+    pass_beats (p, end, 0, split_on_beats);
+    p.cond.notify_all ();
+  }
+}
+
 /* One buffer of the primary stream: decides splits. */
 static GstFlowReturn
 handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
@@ -1882,6 +1910,8 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
       else if (split_on_beats > 0 && split_on_gate && pre_roll == 0 &&
                st->video && prune::has_name<prune::SegmentStart> (s))
         announce_start (self, s, split_on_beats);
+      else if (split_on_gate && st->video && prune::has_name<prune::Gap> (s))
+        skip_gap (self, s, split_on_beats);
       break;
     }
     default:

@@ -547,15 +547,28 @@ GST_END_TEST;
  * waited in the sink; in gst-prune, whose video waits for the beats of
  * that audio, both stood still for 2 s. A stretch announced out of band
  * decides the time before it: no file, nothing kept there. */
-GST_START_TEST (test_audio_not_held_before_announced_stretch)
+static void
+audio_not_held (bool gap_only)
 {
-  Sink s ("split-on-gate=true split-on-beats=2 muxer-factory=matroskamux");
+  Sink s (gap_only ? "split-on-gate=true muxer-factory=matroskamux"
+                   : "split-on-gate=true split-on-beats=2 "
+                     "muxer-factory=matroskamux");
   GstHarness *ha =
       gst_harness_new_with_element (s.h->element, "audio_0", nullptr);
   gst_harness_play (s.h);
   gst_harness_set_src_caps_str (ha, "audio/x-raw,format=S16LE,rate=8000,"
                                     "channels=1,layout=interleaved");
-  s.gate_announce (10);
+  if (gap_only) {
+    /* the gate's out-of-band word for its dropped frames 0..9 */
+    for (int i = 0; i < 10; i++) {
+      prune::Gap gap;
+      gap.running_time = i * kFrame;
+      gap.duration = kFrame;
+      s.event (prune::to_oob_event (gap));
+    }
+  } else {
+    s.gate_announce (10);
+  }
   auto pushed = std::async (std::launch::async, [ha] () {
     for (int i = 0; i < 10; i++) {
       GstBuffer *b = gst_buffer_new_allocate (nullptr, 1600, nullptr);
@@ -578,6 +591,20 @@ GST_START_TEST (test_audio_not_held_before_announced_stretch)
   gst_harness_push_event (ha, gst_event_new_eos ());
   gst_harness_teardown (ha);
 }
+
+GST_START_TEST (test_audio_not_held_before_announced_stretch)
+{
+  audio_not_held (false);
+}
+GST_END_TEST;
+
+/* The same with the gate's prune-gap events (out of band, one per dropped
+ * frame), which pass an encoder while its GAP events wait there: no
+ * stretch open, nothing up to them is kept. */
+GST_START_TEST (test_audio_not_held_behind_gaps)
+{
+  audio_not_held (true);
+}
 GST_END_TEST;
 
 static Suite *
@@ -595,6 +622,7 @@ segmentsink_suite (void)
   tcase_add_test (tc, test_beats_out_of_band);
   tcase_add_test (tc, test_stretch_announced_out_of_band);
   tcase_add_test (tc, test_audio_not_held_before_announced_stretch);
+  tcase_add_test (tc, test_audio_not_held_behind_gaps);
   tcase_add_test (tc, test_closed_before_eos_and_resume);
   tcase_add_test (tc, test_bad_location_pattern);
   tcase_add_test (tc, test_audio_caps_after_file_opened);
