@@ -74,6 +74,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -1137,6 +1138,20 @@ release_held (GstSegmentSink *self, Stream *st, GstClockTime next_dts)
   return ret == GST_FLOW_EOS ? GST_FLOW_OK : ret;
 }
 
+/* A prune structure's fields, or nothing (with a warning that says what
+ * is wrong). */
+template<typename T>
+static std::optional<T>
+parse_or_warn (GstSegmentSink *self, const GstStructure *s)
+{
+  auto v = T::from_structure (s);
+  if (!v) {
+    GST_WARNING_OBJECT (self, "%s", v.error ().c_str ());
+    return std::nullopt;
+  }
+  return *v;
+}
+
 /* Counts a beat of the current file (if one is being written) and
  * schedules the cut at the N-th (p.lock held). */
 static void
@@ -1166,16 +1181,16 @@ pass_beats (Private &p, GstClockTime upto, GstClockTime half,
   }
 }
 
-/* The running time of the beat that will cut the current file, when it is
- * already announced; NONE otherwise (p.lock held). */
-static GstClockTime
-cut_beat_ahead (const Private &p, guint split_on_beats)
+/* The primary stream has decided up to @end without a buffer (a GAP, or
+ * the gate's prune-gap): the other streams may go on to there, and the
+ * beats up to it are passed (p.lock held). */
+static void
+video_decided (Private &p, GstClockTime end, guint split_on_beats)
 {
-  if (split_on_beats == 0 || !p.current || p.beats >= split_on_beats)
-    return GST_CLOCK_TIME_NONE;
-  const std::size_t k = split_on_beats - p.beats;
-  return k <= p.beats_ahead.size () ? p.beats_ahead[k - 1]
-                                    : GST_CLOCK_TIME_NONE;
+  if (!GST_CLOCK_TIME_IS_VALID (p.video_pos) || end > p.video_pos)
+    p.video_pos = end;
+  pass_beats (p, end, 0, split_on_beats);
+  p.cond.notify_all ();
 }
 
 /* How many of the beats announced lie at or after @from (within half a
@@ -1202,6 +1217,19 @@ cut_beat_of_next (const Private &p, guint split_on_beats)
   return n >= split_on_beats
              ? p.beats_ahead[p.beats_ahead.size () - n + split_on_beats - 1]
              : GST_CLOCK_TIME_NONE;
+}
+
+/* Whether a video buffer has reached the sink since it started, that is,
+ * whether the encoder upstream has made its first frame (p.lock held).
+ * Not before: GstVideoEncoder (1.22) gives its first frame the running
+ * time of x264enc's offset PTS (about 1000 h), so every timed keyframe
+ * request pending then is spent on that frame (a stretch's first cut
+ * asked for before it came 1-2 frames late). The cuts known by then are
+ * asked for when the first file opens. */
+static bool
+encoder_started (const Private &p)
+{
+  return GST_CLOCK_TIME_IS_VALID (p.video_end);
 }
 
 /* Whether to ask the encoder for a keyframe for the beat @rt (not yet
@@ -1254,7 +1282,7 @@ handle_beat (GstSegmentSink *self, GstClockTime rt, guint split_on_beats)
     bool cut;
     if (GST_CLOCK_TIME_IS_VALID (p.next_start)) {
       const std::size_t nth = beats_from (p, p.next_start);
-      cut = nth > 0 && nth % split_on_beats == 0;
+      cut = encoder_started (p) && nth > 0 && nth % split_on_beats == 0;
     } else {
       const guint64 nth = p.beats + p.beats_ahead.size ();
       cut = p.recording && p.current && nth % split_on_beats == 0;
@@ -1275,29 +1303,22 @@ static void
 handle_beat_event (GstSegmentSink *self, const GstStructure *s,
                    guint split_on_beats)
 {
-  auto beat = prune::Beat::from_structure (s);
-  if (!beat) {
-    GST_WARNING_OBJECT (self, "%s", beat.error ().c_str ());
-    return;
-  }
-  handle_beat (self, beat->running_time, split_on_beats);
+  if (auto beat = parse_or_warn<prune::Beat> (self, s))
+    handle_beat (self, beat->running_time, split_on_beats);
 }
 
 /* A gate's prune-segment-start sent ahead of its frames (drop mode: the
  * file will start at its running time): the beats of that file count
  * from there, and the encoder is asked for the first cut's keyframe as
- * soon as its beat is known (here or in handle_beat()). The start in
- * stream order still opens the file. */
+ * soon as its beat is known (here or in handle_beat()) and the encoder
+ * has started (encoder_started(); before, the file's opening asks). The
+ * start in stream order still opens the file. */
 static void
 announce_start (GstSegmentSink *self, const GstStructure *s,
                 guint split_on_beats)
 {
-  auto start = prune::SegmentStart::from_structure (s);
-  if (!start) {
-    GST_WARNING_OBJECT (self, "%s", start.error ().c_str ());
-    return;
-  }
-  if (!GST_CLOCK_TIME_IS_VALID (start->running_time))
+  auto start = parse_or_warn<prune::SegmentStart> (self, s);
+  if (!start)
     return;
   Private &p = *self->priv;
   GstPad *ask = nullptr;
@@ -1308,22 +1329,7 @@ announce_start (GstSegmentSink *self, const GstStructure *s,
     if (p.current && p.current->start_rt + p.half_frame >= start->running_time)
       return;
     p.next_start = start->running_time;
-    /* no frame has come yet: the gate's frame duration */
-    if (p.half_frame == 0 && GST_CLOCK_TIME_IS_VALID (start->frame_duration))
-      p.half_frame = start->frame_duration / 2;
-    /* with no stretch open, nothing before this one is kept: the other
-     * streams need not wait for the video up to it. (The gate's GAP events
-     * cover that time too, but an encoder holds them back until its first
-     * frame: the audio then stopped in the sink, beatdetect stopped with
-     * it, and gst-prune's video, waiting for the beats, went on after a
-     * 2 s stall, past the first cut's beat.) */
-    if (!p.recording && !p.current &&
-        (!GST_CLOCK_TIME_IS_VALID (p.video_pos) ||
-         p.video_pos < start->running_time)) {
-      p.video_pos = start->running_time;
-      p.cond.notify_all ();
-    }
-    if (p.video != nullptr &&
+    if (p.video != nullptr && encoder_started (p) &&
         take_beat_keyframe (p, cut_beat_of_next (p, split_on_beats), &from))
       ask = GST_PAD (gst_object_ref (p.video->sinkpad));
   }
@@ -1345,23 +1351,17 @@ announce_start (GstSegmentSink *self, const GstStructure *s,
 static void
 skip_gap (GstSegmentSink *self, const GstStructure *s, guint split_on_beats)
 {
-  auto gap = prune::Gap::from_structure (s);
-  if (!gap) {
-    GST_WARNING_OBJECT (self, "%s", gap.error ().c_str ());
+  auto gap = parse_or_warn<prune::Gap> (self, s);
+  if (!gap)
     return;
-  }
-  const GstClockTime end =
-      gap->running_time +
-      (GST_CLOCK_TIME_IS_VALID (gap->duration) ? gap->duration : 0);
   Private &p = *self->priv;
   std::lock_guard<std::mutex> lk (p.lock);
-  if (p.recording || p.current)
-    return;
-  if (!GST_CLOCK_TIME_IS_VALID (p.video_pos) || end > p.video_pos) {
-    p.video_pos = end;
-    pass_beats (p, end, 0, split_on_beats);
-    p.cond.notify_all ();
-  }
+  if (!p.recording && !p.current)
+    video_decided (p,
+                   gap->running_time + (GST_CLOCK_TIME_IS_VALID (gap->duration)
+                                            ? gap->duration
+                                            : 0),
+                   split_on_beats);
 }
 
 /* One buffer of the primary stream: decides splits. */
@@ -1384,7 +1384,7 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
       !st->video || !GST_BUFFER_FLAG_IS_SET (buf, GST_BUFFER_FLAG_DELTA_UNIT);
   const gsize size = gst_buffer_get_size (buf);
   bool ask_keyframe = false, warn = false;
-  GstClockTime beat_keyframe = GST_CLOCK_TIME_NONE;
+  std::vector<GstClockTime> beat_keyframes;
   FilePtr opened, target;
 
   std::unique_lock<std::mutex> lk (p.lock);
@@ -1494,11 +1494,17 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
     if (GST_CLOCK_TIME_IS_VALID (p.next_start) &&
         rt + p.half_frame >= p.next_start)
       p.next_start = GST_CLOCK_TIME_NONE;
-    /* the beat that will cut this file may be known already (announced
-     * while no file was open, or ahead of the video): its keyframe */
-    if (st->video) {
-      take_beat_keyframe (p, cut_beat_ahead (p, split_on_beats),
-                          &beat_keyframe);
+    /* the beats that will cut this file and the next ones may be known
+     * already (announced while no file was open, or ahead of the video;
+     * none was asked for before the encoder's first frame:
+     * encoder_started()): their keyframes */
+    if (st->video && split_on_beats > 0 && p.beats < split_on_beats) {
+      for (std::size_t k = split_on_beats - p.beats; k <= p.beats_ahead.size ();
+           k += split_on_beats) {
+        GstClockTime from;
+        if (take_beat_keyframe (p, p.beats_ahead[k - 1], &from))
+          beat_keyframes.push_back (from);
+      }
     }
     p.cond.notify_all ();
   } else if (p.split_pending && !p.fku_requested && st->video) {
@@ -1514,8 +1520,8 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
     request_keyframe (self, st->sinkpad);
   if (opened && max_time > 0 && st->video)
     request_keyframe (self, st->sinkpad, opened->start_rt + max_time);
-  if (GST_CLOCK_TIME_IS_VALID (beat_keyframe))
-    request_keyframe (self, st->sinkpad, beat_keyframe);
+  for (GstClockTime at : beat_keyframes)
+    request_keyframe (self, st->sinkpad, at);
   GstFlowReturn ret = GST_FLOW_OK;
   if (!st->held.empty () && (opened || target != st->held_file))
     ret = release_held (self, st, GST_CLOCK_TIME_NONE);
@@ -1787,14 +1793,9 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
       if (is_primary (p, st)) {
         GstClockTime rt =
             gst_segment_to_running_time (&st->segment, GST_FORMAT_TIME, ts);
-        if (GST_CLOCK_TIME_IS_VALID (rt)) {
-          const GstClockTime end =
-              rt + (GST_CLOCK_TIME_IS_VALID (dur) ? dur : 0);
-          if (!GST_CLOCK_TIME_IS_VALID (p.video_pos) || end > p.video_pos)
-            p.video_pos = end;
-          pass_beats (p, end, 0, split_on_beats);
-          p.cond.notify_all ();
-        }
+        if (GST_CLOCK_TIME_IS_VALID (rt))
+          video_decided (p, rt + (GST_CLOCK_TIME_IS_VALID (dur) ? dur : 0),
+                         split_on_beats);
       }
       break;
     }
@@ -1852,11 +1853,9 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
     case GST_EVENT_CUSTOM_DOWNSTREAM: {
       const GstStructure *s = gst_event_get_structure (event);
       if (split_on_gate && prune::has_name<prune::SegmentStart> (s)) {
-        auto start = prune::SegmentStart::from_structure (s);
-        if (!start) {
-          GST_WARNING_OBJECT (self, "%s", start.error ().c_str ());
+        auto start = parse_or_warn<prune::SegmentStart> (self, s);
+        if (!start)
           break;
-        }
         {
           std::lock_guard<std::mutex> lk (p.lock);
           if (st->video && GST_CLOCK_TIME_IS_VALID (p.video_end) &&
@@ -1877,11 +1876,9 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
           replay_preroll (self, st, from);
         }
       } else if (split_on_gate && prune::has_name<prune::SegmentEnd> (s)) {
-        auto end = prune::SegmentEnd::from_structure (s);
-        if (!end) {
-          GST_WARNING_OBJECT (self, "%s", end.error ().c_str ());
+        auto end = parse_or_warn<prune::SegmentEnd> (self, s);
+        if (!end)
           break;
-        }
         {
           std::lock_guard<std::mutex> lk (p.lock);
           p.recording = false;

@@ -209,7 +209,6 @@ GST_START_TEST (test_beats_and_starts_sent_ahead)
   r.audio_until (0.0, 5.0);
   prune::SegmentStart start;
   start.running_time = start.timestamp = 2 * GST_SECOND;
-  start.frame_duration = GST_SECOND / 10;
   fail_unless (gst_harness_push_event (r.video, prune::to_event (start)));
   prune::SegmentEnd end;
   end.running_time = 3 * GST_SECOND;
