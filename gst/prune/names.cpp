@@ -256,7 +256,6 @@ struct Fields<SegmentStart> {
     v ("stream-time", x.stream_time);
     v ("index", x.index);
     v ("reason", x.reason);
-    v ("frame-duration", x.frame_duration);
   }
   static std::string check (const SegmentStart &x)
   {

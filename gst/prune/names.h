@@ -144,8 +144,6 @@ private:
  * @stream-time: #guint64 its stream time
  * @index: #guint number of this kept segment, from 0 since READY
  * @reason: #gchararray "motion" or "keep-alive"
- * @frame-duration: #guint64 the duration of a frame (from the buffers or
- *   the framerate), NONE if unknown
  *
  * Sent just before the first frame of a kept segment, after a
  * force-key-unit event, so an encoder downstream starts on a keyframe.
@@ -160,7 +158,6 @@ struct SegmentStart {
   GstClockTime stream_time = GST_CLOCK_TIME_NONE;
   guint index = 0;
   GateReason reason = GateReason::Motion;
-  GstClockTime frame_duration = GST_CLOCK_TIME_NONE;
 
   bool operator== (const SegmentStart &) const = default;
   GST_PRUNE_API GstStructure *to_structure () const;

@@ -597,7 +597,7 @@ post_gate_message (GstStaticGate *self, prune::GateState state,
 /* Queues the events that start a kept segment at the frame @pts/@rt. */
 static void
 start_segment (GstStaticGate *self, GstClockTime pts, GstClockTime rt,
-               GstClockTime duration, double score, prune::GateReason reason)
+               double score, prune::GateReason reason)
 {
   State &st = *self->state;
   const GstClockTime stream_time = stream_time_of (self, pts);
@@ -618,7 +618,6 @@ start_segment (GstStaticGate *self, GstClockTime pts, GstClockTime rt,
   ev.stream_time = stream_time;
   ev.index = st.segment_index;
   ev.reason = reason;
-  ev.frame_duration = duration;
   st.out.emplace_back (prune::to_event (ev));
   st.segment_start_rt = rt;
   GST_INFO_OBJECT (self, "segment %u starts at %" GST_TIME_FORMAT " (%s)",
@@ -773,7 +772,7 @@ gst_static_gate_submit_input_buffer (GstBaseTransform *trans,
         drop_oldest (self);
       const Held *first = st.held.empty () ? nullptr : &st.held.front ();
       start_segment (self, first ? first->pts : pts, first ? first->rt : rt,
-                     duration, r.score, prune::GateReason::Motion);
+                     r.score, prune::GateReason::Motion);
       while (!st.held.empty ()) {
         Held h = st.held.front ();
         st.held.pop_front ();
@@ -785,8 +784,7 @@ gst_static_gate_submit_input_buffer (GstBaseTransform *trans,
       passed++;
     } else if (step.keep_alive) {
       drop_all_held (self);
-      start_segment (self, pts, rt, duration, r.score,
-                     prune::GateReason::KeepAlive);
+      start_segment (self, pts, rt, r.score, prune::GateReason::KeepAlive);
       st.out.emplace_back (buf);
       passed++;
       end_segment (self,
@@ -808,12 +806,10 @@ gst_static_gate_submit_input_buffer (GstBaseTransform *trans,
           GST_CLOCK_TIME_IS_VALID (pts) && rt >= from && pts >= rt - from
               ? pts - (rt - from)
               : pts;
-      start_segment (self, from_pts, from, duration, r.score,
-                     prune::GateReason::Motion);
+      start_segment (self, from_pts, from, r.score, prune::GateReason::Motion);
     }
     if (step.keep_alive)
-      start_segment (self, pts, rt, duration, r.score,
-                     prune::GateReason::KeepAlive);
+      start_segment (self, pts, rt, r.score, prune::GateReason::KeepAlive);
     st.out.emplace_back (buf);
     passed++;
     if (step.keep_alive)

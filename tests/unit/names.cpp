@@ -26,8 +26,8 @@ namespace {
 SegmentStart
 sample (std::type_identity<SegmentStart>)
 {
-  return {10 * GST_SECOND,       3600 * GST_SECOND, 12 * GST_SECOND, 4,
-          GateReason::KeepAlive, 40 * GST_MSECOND};
+  return {10 * GST_SECOND, 3600 * GST_SECOND, 12 * GST_SECOND, 4,
+          GateReason::KeepAlive};
 }
 SegmentEnd
 sample (std::type_identity<SegmentEnd>)
