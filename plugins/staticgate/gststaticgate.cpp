@@ -17,8 +17,8 @@
  *
  * |[
  * gst-launch-1.0 -e filesrc location=cam.mp4 ! decodebin ! videoconvert ! \
- *     staticgate send-gaps=false ! x264enc ! mp4mux ! filesink
- * location=kept.mp4
+ *     staticgate send-gaps=false ! x264enc ! mp4mux ! \
+ *     filesink location=kept.mp4
  * ]|
  *
  * Each frame's luma is averaged down to `analysis-width` and compared,
