@@ -31,7 +31,9 @@
  * A new file starts on a video keyframe when a split is due: after
  * `max-size-time` or `max-size-bytes`, at each `prune-segment-start` event
  * (`split-on-gate`, which also closes the file at `prune-segment-end` and
- * writes nothing until the next start), every `split-on-beats` prune-beat
+ * writes nothing until the next start; the end sent out of band, as
+ * staticgate does, closes it once the video reaches that end, before the
+ * serialized one gets past an encoder), every `split-on-beats` prune-beat
  * events, or on the `split-now` action signal. When a split is due the sink
  * asks upstream for a keyframe (force-key-unit). Data before the first
  * keyframe is dropped (one warning). Audio is cut at the running time of
@@ -261,6 +263,19 @@ struct Private {
    * encoder (with a queue after it) could pass the first cut's beat
    * before the file opens here. */
   GstClockTime next_start = GST_CLOCK_TIME_NONE;
+  /* the ends of kept stretches the gate announced out of band, oldest
+   * first, at most kMaxEndsAhead: its prune-segment-end in stream order
+   * stays in a video encoder until the encoder's next frame, which comes
+   * with the next stretch, and until then the other streams would wait
+   * for the video (a static hour after a stretch: an hour of audio held
+   * upstream). The open stretch closes once its video reaches its end. */
+  std::deque<GstClockTime> ends_ahead;
+  /* where the open stretch (or the last one) started */
+  GstClockTime stretch_start = GST_CLOCK_TIME_NONE;
+  /* video_end after the latest primary buffer when that one was in
+   * presentation order (DTS = PTS); NONE after a reordered one (B-frames:
+   * frames that end earlier may still come) */
+  GstClockTime settled_end = GST_CLOCK_TIME_NONE;
   /* half the primary stream's last buffer duration: the frame nearest to
    * a beat is its */
   GstClockTime half_frame = 0;
@@ -1052,6 +1067,9 @@ static const GstClockTime kLookback = 2 * GST_SECOND;
  * audio may lead by its whole queue, pre-roll and gate lookahead). */
 static const std::size_t kMaxBeatsAhead = 150;
 
+/* Stretch ends announced before the video reaches them. */
+static const std::size_t kMaxEndsAhead = 16;
+
 /* At most this many buffers are held at a file start for their DTS. */
 static const std::size_t kMaxHeld = 32;
 
@@ -1346,8 +1364,8 @@ announce_start (GstSegmentSink *self, const GstStructure *s,
  * event stays in an encoder until the next frame): with no stretch open,
  * nothing up to its end will be kept, and the other streams need not
  * wait for the video there. While a file is open the sink may still be
- * behind the gate's prune-segment-end, and the time is left to the
- * stream. */
+ * behind the gate's prune-segment-end (announce_end() closes it), and the
+ * time is left to the stream. */
 static void
 skip_gap (GstSegmentSink *self, const GstStructure *s, guint split_on_beats)
 {
@@ -1362,6 +1380,89 @@ skip_gap (GstSegmentSink *self, const GstStructure *s, guint split_on_beats)
                                             ? gap->duration
                                             : 0),
                    split_on_beats);
+}
+
+/* The open stretch of the gate ends at @end_rt (video streaming thread, or
+ * its stream lock held): the file is finished once every stream left it,
+ * and nothing is recorded until the next stretch starts. */
+static void
+close_stretch (GstSegmentSink *self, Stream *st, GstClockTime end_rt)
+{
+  Private &p = *self->priv;
+  {
+    std::lock_guard<std::mutex> lk (p.lock);
+    p.recording = false;
+    while (!p.ends_ahead.empty () && p.ends_ahead.front () <= end_rt)
+      p.ends_ahead.pop_front ();
+    if (p.current) {
+      p.current->end_rt = std::max (end_rt, p.current->start_rt);
+      p.current->reason = prune::SplitReason::Gate;
+      p.current = nullptr;
+    }
+    p.cond.notify_all ();
+  }
+  release_held (self, st, GST_CLOCK_TIME_NONE);
+  switch_stream (self, st, nullptr, end_rt);
+}
+
+/* The announced end of the open stretch, once the video has reached it
+ * (@upto, within half a frame); NONE otherwise (p.lock held). */
+static GstClockTime
+end_reached (Private &p, GstClockTime upto)
+{
+  /* ends of stretches before the open one (closed in stream order) */
+  while (!p.ends_ahead.empty () && GST_CLOCK_TIME_IS_VALID (p.stretch_start) &&
+         p.ends_ahead.front () <= p.stretch_start)
+    p.ends_ahead.pop_front ();
+  if (!p.recording || p.flushing || p.ends_ahead.empty () ||
+      !GST_CLOCK_TIME_IS_VALID (upto) ||
+      upto + p.half_frame < p.ends_ahead.front ())
+    return GST_CLOCK_TIME_NONE;
+  return p.ends_ahead.front ();
+}
+
+/* Closes the open stretch when the video has reached its announced end
+ * (the video's streaming thread, or its stream lock held). */
+static void
+close_if_end_reached (GstSegmentSink *self, Stream *st)
+{
+  GstClockTime end;
+  {
+    std::lock_guard<std::mutex> lk (self->priv->lock);
+    end = end_reached (*self->priv, self->priv->settled_end);
+  }
+  if (GST_CLOCK_TIME_IS_VALID (end)) {
+    GST_DEBUG_OBJECT (self,
+                      "the stretch ends at %" GST_TIME_FORMAT
+                      " (announced): closed before its end event comes",
+                      GST_TIME_ARGS (end));
+    close_stretch (self, st, end);
+  }
+}
+
+/* A gate's prune-segment-end sent out of band, on the video pad (it
+ * passes an encoder that keeps the one in stream order): the open stretch
+ * closes once the video reaches its end, now if it has. */
+static void
+announce_end (GstSegmentSink *self, Stream *st, const GstStructure *s)
+{
+  auto end = parse_or_warn<prune::SegmentEnd> (self, s);
+  if (!end)
+    return;
+  Private &p = *self->priv;
+  {
+    std::lock_guard<std::mutex> lk (p.lock);
+    if (p.ends_ahead.size () >= kMaxEndsAhead)
+      p.ends_ahead.pop_front ();
+    p.ends_ahead.push_back (end->running_time);
+    if (!GST_CLOCK_TIME_IS_VALID (end_reached (p, p.settled_end)))
+      return; /* the video's thread closes it when it gets there */
+  }
+  /* the last frame is in: the video's thread may have nothing more to
+   * do for as long as the gate stays closed */
+  GST_PAD_STREAM_LOCK (st->sinkpad);
+  close_if_end_reached (self, st);
+  GST_PAD_STREAM_UNLOCK (st->sinkpad);
 }
 
 /* One buffer of the primary stream: decides splits. */
@@ -1419,6 +1520,14 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
   }
   if (GST_BUFFER_DURATION_IS_VALID (buf))
     p.half_frame = GST_BUFFER_DURATION (buf) / 2;
+  /* a frame after the open stretch's announced end: the stretch closed
+   * before it (as its end event in stream order would have said) */
+  if (const GstClockTime end = end_reached (p, rt);
+      GST_CLOCK_TIME_IS_VALID (end)) {
+    lk.unlock ();
+    close_stretch (self, st, end);
+    lk.lock ();
+  }
   pass_beats (p, rt, p.half_frame, split_on_beats);
   if (!p.recording) {
     publish ();
@@ -1680,8 +1789,20 @@ gst_segment_sink_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
     std::lock_guard<std::mutex> lk (self->priv->lock);
     primary = is_primary (*self->priv, st);
   }
+  const bool in_order = !GST_BUFFER_DTS_IS_VALID (buf) ||
+                        GST_BUFFER_DTS (buf) == GST_BUFFER_PTS (buf);
   GstFlowReturn ret = primary ? handle_primary (self, st, buf)
                               : handle_secondary (self, st, buf);
+  /* the frame that reaches the open stretch's announced end is its last
+   * (unless frames are reordered: one that ends earlier may follow) */
+  if (primary && ret == GST_FLOW_OK) {
+    {
+      std::lock_guard<std::mutex> lk (self->priv->lock);
+      self->priv->settled_end =
+          in_order ? self->priv->video_end : GST_CLOCK_TIME_NONE;
+    }
+    close_if_end_reached (self, st);
+  }
   GST_LOG_OBJECT (pad, "-> %s", gst_flow_get_name (ret));
   return ret;
 }
@@ -1813,6 +1934,8 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
         st->eos = false;
         p.beats_ahead.clear ();
         p.last_beat = p.beat_keyframe = p.next_start = GST_CLOCK_TIME_NONE;
+        p.ends_ahead.clear ();
+        p.stretch_start = p.settled_end = GST_CLOCK_TIME_NONE;
         if (is_primary (p, st) && p.current) {
           p.current->end_rt = p.video_end;
           p.current->reason = prune::SplitReason::Stop;
@@ -1864,6 +1987,7 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
             p.lookback =
                 std::max (p.lookback, p.video_end - start->running_time);
           p.recording = true;
+          p.stretch_start = start->running_time;
           if (p.current) {
             p.split_pending = true;
             p.split_reason = prune::SplitReason::Gate;
@@ -1879,28 +2003,24 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
         auto end = parse_or_warn<prune::SegmentEnd> (self, s);
         if (!end)
           break;
+        bool closed;
         {
           std::lock_guard<std::mutex> lk (p.lock);
-          p.recording = false;
-          if (p.current) {
-            p.current->end_rt =
-                std::max (end->running_time, p.current->start_rt);
-            p.current->reason = prune::SplitReason::Gate;
-            p.current = nullptr;
-          }
-          p.cond.notify_all ();
+          closed = !p.recording; /* at its announced end already */
         }
-        release_held (self, st, GST_CLOCK_TIME_NONE);
-        switch_stream (self, st, nullptr, end->running_time);
+        if (!closed)
+          close_stretch (self, st, end->running_time);
       } else if (split_on_beats > 0 && prune::has_name<prune::Beat> (s)) {
         handle_beat_event (self, s, split_on_beats);
       }
       break;
     }
     case GST_EVENT_CUSTOM_DOWNSTREAM_OOB: {
-      /* a beat sent ahead of the stream that carries it (gst-prune sends
-       * beatdetect's beats so): the video has not reached it yet, and
-       * the encoder can still be asked for a keyframe at its time */
+      /* sent ahead of the stream: a beat (gst-prune sends beatdetect's
+       * so: the video has not reached it yet, and the encoder can still
+       * be asked for a keyframe at its time), or the gate's word, which
+       * passes an encoder that keeps the same in stream order until its
+       * next frame */
       const GstStructure *s = gst_event_get_structure (event);
       if (split_on_beats > 0 && prune::has_name<prune::Beat> (s))
         handle_beat_event (self, s, split_on_beats);
@@ -1909,6 +2029,9 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
         announce_start (self, s, split_on_beats);
       else if (split_on_gate && st->video && prune::has_name<prune::Gap> (s))
         skip_gap (self, s, split_on_beats);
+      else if (split_on_gate && st->video &&
+               prune::has_name<prune::SegmentEnd> (s))
+        announce_end (self, st, s);
       break;
     }
     default:
@@ -2182,6 +2305,8 @@ start (GstSegmentSink *self)
   p.beats = 0;
   p.beats_ahead.clear ();
   p.last_beat = p.beat_keyframe = p.next_start = GST_CLOCK_TIME_NONE;
+  p.ends_ahead.clear ();
+  p.stretch_start = p.settled_end = GST_CLOCK_TIME_NONE;
   p.half_frame = 0;
   p.lookback = kLookback;
   p.worker_stop = false;

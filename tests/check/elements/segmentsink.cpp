@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <future>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -97,18 +98,47 @@ struct Sink {
     prune::SegmentStart start;
     start.running_time = frame * kFrame;
     start.index = index;
-    GstEvent *in_stream = prune::to_event (start);
-    event (gst_event_new_custom (
-        GST_EVENT_CUSTOM_DOWNSTREAM_OOB,
-        gst_structure_copy (gst_event_get_structure (in_stream))));
-    gst_event_unref (in_stream);
+    event (prune::to_oob_event (start));
   }
-  void gate_close (int from, int frame)
+  void gate_close (int from, int frame, bool oob = false)
   {
     prune::SegmentEnd end;
     end.running_time = frame * kFrame;
     end.duration = (frame - from) * kFrame;
-    event (prune::to_event (end));
+    event (oob ? prune::to_oob_event (end) : prune::to_event (end));
+  }
+  /* the gate's drop of frames @from..@to - 1: out of band, and the
+   * frames never come (pulled from the source and dropped) */
+  void gate_drop (int from, int to)
+  {
+    for (int i = from; i < to; i++) {
+      prune::Gap gap;
+      gap.running_time = i * kFrame;
+      gap.duration = kFrame;
+      event (prune::to_oob_event (gap));
+      gst_buffer_unref (gst_harness_pull (h->src_harness));
+    }
+  }
+  /* the next prune-segment-closed message within @seconds (the messages
+   * before it are dropped) */
+  std::optional<prune::SegmentClosed> next_closed (int seconds)
+  {
+    const gint64 until = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+    for (;;) {
+      const gint64 left = until - g_get_monotonic_time ();
+      if (left <= 0)
+        return std::nullopt;
+      GstMessage *m = gst_bus_timed_pop (bus, left * GST_USECOND);
+      if (m == nullptr)
+        return std::nullopt;
+      std::optional<prune::SegmentClosed> out;
+      if (prune::has_name<prune::SegmentClosed> (gst_message_get_structure (m)))
+        if (auto v = prune::from_message<prune::SegmentClosed> (m))
+          out = *v;
+      gst_message_unref (m);
+      if (out)
+        return out;
+    }
   }
   /* waits for the EOS message and returns the prune messages before it */
   std::vector<GstMessage *> finish ()
@@ -613,6 +643,86 @@ GST_START_TEST (test_audio_not_held_behind_gaps)
 }
 GST_END_TEST;
 
+/* The gate's stretch end in stream order stays in a video encoder until
+ * its next frame, which comes only with the next stretch; the end sent
+ * out of band closes the stretch once its last frame is in (announced
+ * after it or before), so the file is finished and the audio after the
+ * end goes on while the gate stays closed. */
+GST_START_TEST (test_stretch_end_announced_out_of_band)
+{
+  Sink s ("split-on-gate=true muxer-factory=matroskamux");
+  GstHarness *ha =
+      gst_harness_new_with_element (s.h->element, "audio_0", nullptr);
+  gst_harness_play (s.h);
+  gst_harness_set_src_caps_str (ha, "audio/x-raw,format=S16LE,rate=8000,"
+                                    "channels=1,layout=interleaved");
+  s.gate_open (0);
+  s.push (10); /* frames 0..9 */
+  s.gate_close (0, 10, true);
+  s.gate_drop (10, 30);
+  auto pushed = std::async (std::launch::async, [ha] () {
+    for (int i = 0; i < 30; i++) {
+      GstBuffer *b = gst_buffer_new_allocate (nullptr, 1600, nullptr);
+      gst_buffer_memset (b, 0, 0, 1600);
+      GST_BUFFER_PTS (b) = i * kFrame;
+      GST_BUFFER_DURATION (b) = kFrame;
+      if (gst_harness_push (ha, b) != GST_FLOW_OK)
+        return i;
+    }
+    return 30;
+  });
+  const bool done =
+      pushed.wait_for (std::chrono::seconds (10)) == std::future_status::ready;
+  if (!done) /* let the push return before failing */
+    gst_harness_push_event (ha, gst_event_new_flush_start ());
+  const int n = pushed.get ();
+  fail_unless (done, "the audio after the stretch waited for the video");
+  fail_unless_equals_int (n, 30);
+  auto closed1 = s.next_closed (10);
+  fail_unless (bool (closed1), "the stretch's file was not finished");
+  fail_unless_equals_uint64 (closed1->running_time, 0);
+  fail_unless_equals_uint64 (closed1->duration, 10 * kFrame);
+  /* the end in stream order comes with the next stretch: done already */
+  s.gate_close (0, 10);
+  s.gate_open (30, 1);
+  s.push (5); /* frames 30..34 */
+  s.gate_close (30, 35);
+  gst_harness_push_event (ha, gst_event_new_eos ());
+  auto msgs = s.finish ();
+  auto closed = parse_all<prune::SegmentClosed> (msgs);
+  fail_unless_equals_int (closed.size (), 1);
+  fail_unless_equals_uint64 (closed[0].running_time, 30 * kFrame);
+  fail_unless_equals_uint64 (closed[0].duration, 5 * kFrame);
+  free_all (msgs);
+  const std::string list = s.list_text ();
+  fail_unless_equals_int (count (list, "file 'seg000.mp4'"), 1);
+  fail_unless_equals_int (count (list, "file 'seg001.mp4'"), 1);
+  gst_harness_teardown (ha);
+
+  /* announced before the stretch's frames */
+  Sink v ("split-on-gate=true");
+  gst_harness_play (v.h);
+  v.gate_open (0);
+  v.gate_close (0, 5, true);
+  v.push (5); /* frames 0..4 */
+  auto closed3 = v.next_closed (10);
+  fail_unless (bool (closed3), "the announced end did not close the file");
+  fail_unless_equals_uint64 (closed3->duration, 5 * kFrame);
+  v.gate_drop (5, 10);
+  v.gate_open (10, 1);
+  v.gate_close (10, 12, true);
+  v.push (3); /* frames 10..12: the last one after the end */
+  auto closed4 = v.next_closed (10);
+  fail_unless (bool (closed4), "a frame after the end did not close the file");
+  fail_unless_equals_uint64 (closed4->running_time, 10 * kFrame);
+  fail_unless_equals_uint64 (closed4->duration, 2 * kFrame);
+  v.gate_close (10, 12);
+  msgs = v.finish ();
+  fail_unless_equals_int (parse_all<prune::SegmentClosed> (msgs).size (), 0);
+  free_all (msgs);
+}
+GST_END_TEST;
+
 static Suite *
 segmentsink_suite (void)
 {
@@ -628,6 +738,7 @@ segmentsink_suite (void)
   tcase_add_test (tc, test_beats_out_of_band);
   tcase_add_test (tc, test_stretch_announced_out_of_band);
   tcase_add_test (tc, test_audio_not_held_behind_gaps);
+  tcase_add_test (tc, test_stretch_end_announced_out_of_band);
   tcase_add_test (tc, test_closed_before_eos_and_resume);
   tcase_add_test (tc, test_bad_location_pattern);
   tcase_add_test (tc, test_audio_caps_after_file_opened);
