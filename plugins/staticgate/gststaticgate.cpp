@@ -42,7 +42,10 @@
  * At the start of each kept segment the gate sends a downstream
  * force-key-unit event, then the serialized custom event
  * `prune-segment-start`; after its last frame `prune-segment-end` (also
- * before EOS when the stream ends while open). Fields of both are listed in
+ * before EOS when the stream ends while open), and the same structure out
+ * of band right after it (a video encoder keeps the serialized one until
+ * its next frame, which comes with the next segment; segmentsink closes
+ * the segment's file with it). Fields of both are listed in
  * docs/names.md (running-time, timestamp, stream-time, index, reason; end
  * adds duration). In `mark` mode the start event's times point at the
  * segment's start including pre-roll, which lies in the past.
@@ -626,7 +629,7 @@ start_segment (GstStaticGate *self, GstClockTime pts, GstClockTime rt,
   post_gate_message (self, prune::GateState::Open, pts, rt, score, reason);
 }
 
-/* Queues the event that ends the kept segment at running time @end_rt. */
+/* Queues the events that end the kept segment at running time @end_rt. */
 static void
 end_segment (GstStaticGate *self, GstClockTime end_rt, GstClockTime end_pts,
              double score, prune::GateReason reason)
@@ -643,6 +646,10 @@ end_segment (GstStaticGate *self, GstClockTime end_rt, GstClockTime end_pts,
                     : 0;
   ev.reason = reason;
   st.out.emplace_back (prune::to_event (ev));
+  /* and out of band: a video encoder keeps the one in stream order until
+   * its next frame, which comes with the next stretch; a sink behind it
+   * would keep the stretch open (and its audio waiting) until then */
+  st.out.emplace_back (prune::to_oob_event (ev));
   GST_INFO_OBJECT (self, "segment %u ends at %" GST_TIME_FORMAT " (%s)",
                    st.segment_index, GST_TIME_ARGS (end_rt),
                    prune::to_string (reason));

@@ -16,7 +16,14 @@
 #   - --mode mark: each file's audio starts with its video (pre-rolled);
 #   - --container ts with --merge: the joined file has every video and
 #     audio frame of the list;
-#   - --no-audio leaves the audio out.
+#   - --no-audio leaves the audio out;
+#   - a stretch, then ten minutes of a static scene (PCM audio, made by
+#     ffmpeg): the job ends within 2 minutes, its file's audio ends with
+#     the video. The encoder keeps the gate's stretch end (in stream order)
+#     until its next frame, so segmentsink learns of it out of band; before
+#     that the audio waited in the sink for as long as the gate stayed
+#     closed and piled up upstream: this job hung, and on a live camera
+#     memory grew by 180 KB/s.
 import json
 import os
 import subprocess
@@ -139,6 +146,28 @@ def main():
         got = lib.ffprobe_frames(merged, kind)
         check(got == want > 0, f"--merge of {len(files)} MPEG-TS files: "
               f"{got} frames of {want} in stream {kind}")
+
+    still = os.path.join(tmp, "still.mkv")
+    subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-y",
+         "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=10:duration=3",
+         "-f", "lavfi", "-i", "color=c=gray:s=64x48:r=10:d=600",
+         "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=22050:d=603",
+         "-filter_complex", "[0:v][1:v]concat=n=2:v=1:a=0[v]",
+         "-map", "[v]", "-map", "2:a", "-c:v", "libx264", "-preset",
+         "ultrafast", "-g", "10", "-c:a", "pcm_s16le", still],
+        check=True, timeout=300)
+    out = os.path.join(tmp, "still")
+    try:
+        run([still, "-o", out], expect=0, timeout=120)
+    except subprocess.TimeoutExpired:
+        fail("a stretch then 10 min static: gst-prune did not end in 2 min")
+    entries = lib.read_list(os.path.join(out, "list.ffconcat"))
+    check(len(entries) == 1, f"a stretch then 10 min static: {len(entries)} "
+          "file(s) kept")
+    d = durations(entries[0][0])
+    check("audio" in d and abs(d["audio"] - d["video"]) <= 0.1,
+          f"a stretch then 10 min static: audio and video of the file {d}")
 
     out = os.path.join(tmp, "mute")
     run([src, "-o", out, "--no-audio"], expect=0)

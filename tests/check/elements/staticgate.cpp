@@ -120,6 +120,7 @@ struct Item {
     ForceKeyUnit,
     SegStart,
     SegEnd,
+    SegEndOob, /* prune-segment-end, out of band */
     Eos,
     Other
   } kind;
@@ -149,6 +150,13 @@ record (GstPad *, GstPadProbeInfo *info, gpointer data)
     fail_unless (bool (gap), "%s", gap.error ().c_str ());
     it.kind = Item::GapOob;
     it.rt = gap->running_time;
+  } else if (GST_EVENT_TYPE (ev) == GST_EVENT_CUSTOM_DOWNSTREAM_OOB &&
+             prune::has_name<prune::SegmentEnd> (
+                 gst_event_get_structure (ev))) {
+    auto en = prune::SegmentEnd::from_structure (gst_event_get_structure (ev));
+    fail_unless (bool (en), "%s", en.error ().c_str ());
+    it.kind = Item::SegEndOob;
+    it.rt = en->running_time;
   } else if (GST_EVENT_TYPE (ev) == GST_EVENT_EOS) {
     it.kind = Item::Eos;
   } else if (gst_video_event_is_force_key_unit (ev)) {
@@ -292,7 +300,8 @@ GST_START_TEST (test_drop_keeps_motion_with_pre_and_post_roll)
                kept.empty () ? -1 : kept.back ());
   /* order: segment-start, the frames, segment-end; GAPs elsewhere. No
    * force-key-unit before the first frame pushed (test_keyframe_asked) */
-  int first_buf = -1, fku = -1, start = -1, end = -1, last_buf = -1;
+  int first_buf = -1, fku = -1, start = -1, end = -1, end_oob = -1,
+      last_buf = -1;
   for (std::size_t i = 0; i < g.log.size (); i++) {
     const Item &it = g.log[i];
     if (it.kind == Item::Buffer) {
@@ -310,9 +319,15 @@ GST_START_TEST (test_drop_keeps_motion_with_pre_and_post_roll)
       end = i;
       fail_unless_equals_uint64 (it.rt, 92 * kFrame);
     }
+    if (it.kind == Item::SegEndOob) {
+      end_oob = i;
+      fail_unless_equals_uint64 (it.rt, 92 * kFrame);
+    }
   }
   fail_unless (fku < 0 && start + 1 == first_buf);
   fail_unless (end == last_buf + 1);
+  /* the end also out of band, at once (an encoder keeps the other) */
+  fail_unless (end_oob == end + 1);
   /* every frame is accounted for: kept or covered by a GAP, and each GAP
    * also announced out of band */
   fail_unless_equals_int (g.count (Item::Gap) + g.count (Item::Buffer), 120);
@@ -366,6 +381,7 @@ GST_START_TEST (test_no_gaps)
   fail_unless_equals_int (g.count (Item::Buffer), 52);
   fail_unless_equals_int (g.count (Item::SegStart), 1);
   fail_unless_equals_int (g.count (Item::SegEnd), 1);
+  fail_unless_equals_int (g.count (Item::SegEndOob), 1);
 }
 GST_END_TEST;
 
@@ -451,7 +467,9 @@ GST_START_TEST (test_eos_while_open_ends_segment)
   fail_unless (!g.log.empty ());
   const std::size_t n = g.log.size ();
   fail_unless_equals_int (g.log[n - 1].kind, Item::Eos);
-  fail_unless_equals_int (g.log[n - 2].kind, Item::SegEnd);
+  fail_unless_equals_int (g.log[n - 3].kind, Item::SegEnd);
+  fail_unless_equals_uint64 (g.log[n - 3].rt, 40 * kFrame);
+  fail_unless_equals_int (g.log[n - 2].kind, Item::SegEndOob);
   fail_unless_equals_uint64 (g.log[n - 2].rt, 40 * kFrame);
   auto msgs = g.messages (prune::names::kGate);
   fail_unless_equals_int (msgs.size (), 2);
