@@ -82,6 +82,16 @@ struct Sink {
       fail_unless_equals_int (gst_harness_push_from_src (h), GST_FLOW_OK);
   }
   void event (GstEvent *ev) { fail_unless (gst_harness_push_event (h, ev)); }
+  /* a harness on a new audio pad (S16 mono at 8 kHz); the sink plays */
+  GstHarness *play_with_audio ()
+  {
+    GstHarness *ha =
+        gst_harness_new_with_element (h->element, "audio_0", nullptr);
+    gst_harness_play (h);
+    gst_harness_set_src_caps_str (ha, "audio/x-raw,format=S16LE,rate=8000,"
+                                      "channels=1,layout=interleaved");
+    return ha;
+  }
   /* the gate's events: a kept stretch @index opens at @frame, or one
    * that opened at @from closes at @frame */
   void gate_open (int frame, guint index = 0)
@@ -604,23 +614,14 @@ GST_END_TEST;
  * before a file's first stretch. The gate's prune-gap events (out of
  * band, one per dropped frame) pass the encoder at once: with no stretch
  * open, nothing up to them is kept. */
-GST_START_TEST (test_audio_not_held_behind_gaps)
+/* Pushes @n audio buffers of 0.1 s each (from 0) into @ha on another
+ * thread: how many went in, or -1 when the pushes did not return within
+ * 10 s (the audio waited for the video; the pushes are flushed out). */
+static int
+push_audio (GstHarness *ha, int n)
 {
-  Sink s ("split-on-gate=true split-on-beats=2 muxer-factory=matroskamux");
-  GstHarness *ha =
-      gst_harness_new_with_element (s.h->element, "audio_0", nullptr);
-  gst_harness_play (s.h);
-  gst_harness_set_src_caps_str (ha, "audio/x-raw,format=S16LE,rate=8000,"
-                                    "channels=1,layout=interleaved");
-  /* the gate's out-of-band word for its dropped frames 0..9 */
-  for (int i = 0; i < 10; i++) {
-    prune::Gap gap;
-    gap.running_time = i * kFrame;
-    gap.duration = kFrame;
-    s.event (prune::to_oob_event (gap));
-  }
-  auto pushed = std::async (std::launch::async, [ha] () {
-    for (int i = 0; i < 10; i++) {
+  auto pushed = std::async (std::launch::async, [ha, n] () {
+    for (int i = 0; i < n; i++) {
       GstBuffer *b = gst_buffer_new_allocate (nullptr, 1600, nullptr);
       gst_buffer_memset (b, 0, 0, 1600);
       GST_BUFFER_PTS (b) = i * kFrame;
@@ -628,15 +629,29 @@ GST_START_TEST (test_audio_not_held_behind_gaps)
       if (gst_harness_push (ha, b) != GST_FLOW_OK)
         return i;
     }
-    return 10;
+    return n;
   });
   const bool done =
       pushed.wait_for (std::chrono::seconds (10)) == std::future_status::ready;
   if (!done) /* let the push return before failing */
     gst_harness_push_event (ha, gst_event_new_flush_start ());
-  const int n = pushed.get ();
-  fail_unless (done, "the audio before the stretch waited for the video");
-  fail_unless_equals_int (n, 10);
+  const int pushed_n = pushed.get ();
+  return done ? pushed_n : -1;
+}
+
+GST_START_TEST (test_audio_not_held_behind_gaps)
+{
+  Sink s ("split-on-gate=true split-on-beats=2 muxer-factory=matroskamux");
+  GstHarness *ha = s.play_with_audio ();
+  /* the gate's out-of-band word for its dropped frames 0..9 */
+  for (int i = 0; i < 10; i++) {
+    prune::Gap gap;
+    gap.running_time = i * kFrame;
+    gap.duration = kFrame;
+    s.event (prune::to_oob_event (gap));
+  }
+  fail_unless (push_audio (ha, 10) == 10,
+               "the audio before the stretch waited for the video");
   s.push (11); /* frames 0..10 */
   gst_harness_push_event (ha, gst_event_new_eos ());
   gst_harness_teardown (ha);
@@ -651,33 +666,13 @@ GST_END_TEST;
 GST_START_TEST (test_stretch_end_announced_out_of_band)
 {
   Sink s ("split-on-gate=true muxer-factory=matroskamux");
-  GstHarness *ha =
-      gst_harness_new_with_element (s.h->element, "audio_0", nullptr);
-  gst_harness_play (s.h);
-  gst_harness_set_src_caps_str (ha, "audio/x-raw,format=S16LE,rate=8000,"
-                                    "channels=1,layout=interleaved");
+  GstHarness *ha = s.play_with_audio ();
   s.gate_open (0);
   s.push (10); /* frames 0..9 */
   s.gate_close (0, 10, true);
   s.gate_drop (10, 30);
-  auto pushed = std::async (std::launch::async, [ha] () {
-    for (int i = 0; i < 30; i++) {
-      GstBuffer *b = gst_buffer_new_allocate (nullptr, 1600, nullptr);
-      gst_buffer_memset (b, 0, 0, 1600);
-      GST_BUFFER_PTS (b) = i * kFrame;
-      GST_BUFFER_DURATION (b) = kFrame;
-      if (gst_harness_push (ha, b) != GST_FLOW_OK)
-        return i;
-    }
-    return 30;
-  });
-  const bool done =
-      pushed.wait_for (std::chrono::seconds (10)) == std::future_status::ready;
-  if (!done) /* let the push return before failing */
-    gst_harness_push_event (ha, gst_event_new_flush_start ());
-  const int n = pushed.get ();
-  fail_unless (done, "the audio after the stretch waited for the video");
-  fail_unless_equals_int (n, 30);
+  fail_unless (push_audio (ha, 30) == 30,
+               "the audio after the stretch waited for the video");
   auto closed1 = s.next_closed (10);
   fail_unless (bool (closed1), "the stretch's file was not finished");
   fail_unless_equals_uint64 (closed1->running_time, 0);
