@@ -22,8 +22,9 @@
 #             +20 MB over 42,000 static frames)
 #   errors    bad option values, an unknown option, a missing file, a URI
 #             nobody reads, an unreachable camera, an unwritable OUTDIR, a
-#             bad mask, a file that is not video: the right exit status and
-#             a message that says what to do
+#             bad mask, a file that is not video, an encoder that keeps
+#             frames (drop mode): the right exit status and a message that
+#             says what to do
 # Arguments: scenario names to run only those (default: all).
 import json
 import os
@@ -218,6 +219,10 @@ def errors():
         (["--demo", "-o", out, "--segment-time", "0.1"], 2, "--segment-time"),
         (["--demo", "-o", out, "--merge", "x.avi"], 2, "known extension"),
         (["--demo", "-o", out, "--encoder", "nosuchenc"], 2, "--encoder"),
+        # drop mode: frames an encoder keeps would stay in it while the
+        # gate is closed (with audio the job stalled)
+        (["--demo", "-o", out, "--encoder", "x264enc"], 2,
+         "keeps 46 frames before it gives one out"),
         (["--demo", "-o", out, "--beats", "4"], 2, "--demo has none"),
         (["--demo", "--demo-seconds", "5", "-o", out, "--mask", "1,,3,4"], 2,
          "--mask"),

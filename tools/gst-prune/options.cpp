@@ -277,8 +277,9 @@ parse_options (int argc, char **argv, bool &exit_now)
        "drop|mark"},
       {"encoder", 'e', 0, G_OPTION_ARG_STRING, &r.encoder,
        "Video encoder as a gst-launch element description (default: x264enc "
-       "speed-preset=veryfast tune=zerolatency key-int-max=60; keep B-frames "
-       "off, e.g. 'x264enc bitrate=4000 bframes=0')",
+       "speed-preset=veryfast tune=zerolatency key-int-max=60; in drop mode "
+       "one that keeps no frames, e.g. 'x264enc tune=zerolatency "
+       "bitrate=4000')",
        "'ELEMENT [PROP=VALUE...]'"},
       {"container", 'c', 0, G_OPTION_ARG_STRING, &r.container,
        "Segment file format: mp4 (default, fragmented: readable after a "
@@ -453,7 +454,7 @@ parse_options (int argc, char **argv, bool &exit_now)
     o.encoder = r.encoder;
     if (o.encoder.find ('!') != std::string::npos)
       bad ("--encoder: give one element with its properties, without '!' "
-           "(e.g. 'x264enc bitrate=4000 bframes=0')");
+           "(e.g. 'x264enc tune=zerolatency bitrate=4000')");
   }
   if (r.container != nullptr) {
     o.container = r.container;

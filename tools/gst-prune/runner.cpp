@@ -98,6 +98,43 @@ element_from_description (const std::string &desc, std::string &error)
   return e;
 }
 
+/* How many frames the encoder @desc keeps before it gives one out, from
+ * its LATENCY at 25 fps on a small test picture (a video encoder reports
+ * at least one frame); -1 when the probe does not run (the job's own
+ * pipeline then says why). */
+int
+encoder_delay_frames (const std::string &desc)
+{
+  const std::string launch =
+      "videotestsrc num-buffers=250 ! video/x-raw,format=I420,width=320,"
+      "height=240,framerate=25/1 ! " +
+      desc + " ! fakesink name=out";
+  GError *err = nullptr;
+  auto pipeline = adopt (gst_parse_launch (launch.c_str (), &err));
+  g_clear_error (&err);
+  if (!pipeline)
+    return -1;
+  int frames = -1;
+  /* prerolled: the encoder has its caps, and so its latency */
+  if (gst_element_set_state (pipeline.get (), GST_STATE_PAUSED) !=
+          GST_STATE_CHANGE_FAILURE &&
+      gst_element_get_state (pipeline.get (), nullptr, nullptr,
+                             10 * GST_SECOND) == GST_STATE_CHANGE_SUCCESS) {
+    Ref<GstElement> out (
+        gst_bin_get_by_name (GST_BIN (pipeline.get ()), "out"));
+    Ref<GstPad> pad (gst_element_get_static_pad (out.get (), "sink"));
+    GstQuery *q = gst_query_new_latency ();
+    GstClockTime min = 0;
+    if (gst_pad_peer_query (pad.get (), q)) {
+      gst_query_parse_latency (q, nullptr, &min, nullptr);
+      frames = int (std::lround (double (min) / (GST_SECOND / 25))) - 1;
+    }
+    gst_query_unref (q);
+  }
+  gst_element_set_state (pipeline.get (), GST_STATE_NULL);
+  return frames;
+}
+
 /* The parser that goes after an encoder, from its source caps ("" if none
  * is needed). */
 std::string
@@ -1693,6 +1730,18 @@ check_with_gstreamer (Options &o)
                         " (list encoders with: gst-inspect-1.0 | grep -i "
                         "enc)");
     gst_object_unref (gst_object_ref_sink (e));
+    /* drop mode: the encoder gets no frame while the gate is closed, so
+     * frames it keeps would stay in it until the next stretch (the
+     * stretch's file unfinished, its audio and the input waiting) */
+    if (!o.mark) {
+      const int held = encoder_delay_frames (o.encoder);
+      if (held > 0)
+        throw UsageError (
+            "--encoder '" + o.encoder + "' keeps " + std::to_string (held) +
+            " frames before it gives one out: the last frames of a kept "
+            "stretch would stay in it while the gate is closed; give it "
+            "no delay (x264enc: tune=zerolatency) or use --mode mark");
+    }
   } else if (!factory_exists ("x264enc")) {
     return "the H.264 encoder x264enc is missing: install "
            "gstreamer1.0-plugins-ugly (scripts/setup.sh), or choose one with "
