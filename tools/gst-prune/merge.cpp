@@ -246,24 +246,6 @@ signed_running_time (GstSample *sample, GstClockTime ts, gint64 &out)
   return true;
 }
 
-/* The parser that converts @caps' stream to the form a muxer asks for
- * (H.264 and H.265 in MP4/Matroska "avc"/"hvc1" to MPEG-TS's byte-stream,
- * raw AAC to ADTS), or nullptr. */
-const char *
-parser_for (GstCaps *caps)
-{
-  const GstStructure *s = gst_caps_get_structure (caps, 0);
-  if (gst_structure_has_name (s, "video/x-h264"))
-    return "h264parse";
-  if (gst_structure_has_name (s, "video/x-h265"))
-    return "h265parse";
-  gint version = 0;
-  if (gst_structure_has_name (s, "audio/mpeg") &&
-      gst_structure_get_int (s, "mpegversion", &version))
-    return version == 1 ? "mpegaudioparse" : "aacparse";
-  return nullptr;
-}
-
 /* The output: appsrc [! parser] per stream into one muxer and a
  * filesink. */
 struct Writer {
@@ -307,7 +289,10 @@ struct Writer {
                     "max-bytes", guint64 (16 << 20), nullptr);
       gst_bin_add (GST_BIN (pipeline.get ()), src);
       GstElement *last = src;
-      const char *pname = parser_for (caps);
+      /* converts the stream to the form the muxer asks for (H.264 and
+       * H.265 in MP4/Matroska "avc"/"hvc1" to MPEG-TS's byte-stream, raw
+       * AAC to ADTS) */
+      const char *pname = parser_of (gst_caps_get_structure (caps, 0));
       if (GstElement *parser =
               pname ? gst_element_factory_make (pname, nullptr) : nullptr) {
         gst_bin_add (GST_BIN (pipeline.get ()), parser);

@@ -149,20 +149,11 @@ parser_for (GstElement *encoder)
     if (t->direction != GST_PAD_SRC)
       continue;
     GstCaps *caps = gst_static_caps_get (&t->static_caps);
-    std::string parser;
-    for (guint i = 0; i < gst_caps_get_size (caps) && parser.empty (); i++) {
-      const char *n = gst_structure_get_name (gst_caps_get_structure (caps, i));
-      if (std::strcmp (n, "video/x-h264") == 0)
-        parser = "h264parse";
-      else if (std::strcmp (n, "video/x-h265") == 0)
-        parser = "h265parse";
-      else if (std::strcmp (n, "video/x-av1") == 0)
-        parser = "av1parse";
-      else if (std::strcmp (n, "image/jpeg") == 0)
-        parser = "jpegparse";
-    }
+    const char *parser = nullptr;
+    for (guint i = 0; i < gst_caps_get_size (caps) && parser == nullptr; i++)
+      parser = parser_of (gst_caps_get_structure (caps, i));
     gst_caps_unref (caps);
-    if (!parser.empty ())
+    if (parser != nullptr)
       return parser;
   }
   return "";

@@ -119,4 +119,22 @@ iso_time (gint64 real_time_us)
   return out;
 }
 
+const char *
+parser_of (const GstStructure *s)
+{
+  if (gst_structure_has_name (s, "video/x-h264"))
+    return "h264parse";
+  if (gst_structure_has_name (s, "video/x-h265"))
+    return "h265parse";
+  if (gst_structure_has_name (s, "video/x-av1"))
+    return "av1parse";
+  if (gst_structure_has_name (s, "image/jpeg"))
+    return "jpegparse";
+  gint version = 0;
+  if (gst_structure_has_name (s, "audio/mpeg") &&
+      gst_structure_get_int (s, "mpegversion", &version))
+    return version == 1 ? "mpegaudioparse" : "aacparse";
+  return nullptr;
+}
+
 } // namespace gstprune

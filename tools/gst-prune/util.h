@@ -79,5 +79,9 @@ std::string json_number (double v, int decimals = 3);
 double to_seconds (GstClockTime t);
 /* "2026-11-21T15:13:41.582Z" */
 std::string iso_time (gint64 real_time_us);
+/* The parser for a stream of media type @s (after an encoder, or between a
+ * demuxer and a muxer: H.264/H.265 stream formats, AAC raw/ADTS), or
+ * nullptr when it needs none. */
+const char *parser_of (const GstStructure *s);
 
 } // namespace gstprune
