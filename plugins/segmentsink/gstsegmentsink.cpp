@@ -897,6 +897,25 @@ start_stream_in (Stream *st, File &f)
   gst_pad_push_event (proxy, gst_event_new_segment (&st->segment));
 }
 
+/* The events that make @st's part of @f an empty one, for a stream that
+ * ended (EOS) before @f opened: its sticky events and EOS, so that no
+ * muxer waits for it. Taken by another stream's thread, p.lock held (the
+ * part is marked ended here); push them with push_part(). */
+static std::vector<GstEvent *>
+empty_part (Stream *st, File &f)
+{
+  f.eos_sent[st->id] = true;
+  std::vector<GstEvent *> evs;
+  evs.push_back (st->stream_start
+                     ? gst_event_ref (st->stream_start)
+                     : gst_event_new_stream_start (GST_PAD_NAME (st->sinkpad)));
+  if (st->caps)
+    evs.push_back (gst_event_new_caps (st->caps));
+  evs.push_back (gst_event_new_segment (&st->segment));
+  evs.push_back (gst_event_new_eos ());
+  return evs;
+}
+
 /* Points @st at @f (null: no file) for data at running time @rt (NONE: the
  * stream ends). Every open file this stream will not write to any more -
  * its current one, ones it skipped, ones that ended before @rt - gets its
@@ -1486,6 +1505,7 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
   const gsize size = gst_buffer_get_size (buf);
   bool ask_keyframe = false, warn = false;
   std::vector<GstClockTime> beat_keyframes;
+  std::vector<std::pair<GstPad *, GstEvent *>> ended_parts;
   FilePtr opened, target;
 
   std::unique_lock<std::mutex> lk (p.lock);
@@ -1596,6 +1616,14 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
     }
     p.files.push_back (opened);
     p.current = opened;
+    /* streams that ended before it: empty parts, ended at once (their
+     * threads are done; a muxer would wait for them) */
+    for (Stream *o : streams)
+      if (o != st && o->eos) {
+        GstPad *proxy = opened->proxies[o->id];
+        for (GstEvent *ev : empty_part (o, *opened))
+          ended_parts.emplace_back (GST_PAD (gst_object_ref (proxy)), ev);
+      }
     p.replay_from = GST_CLOCK_TIME_NONE;
     p.split_pending = false;
     p.fku_requested = false;
@@ -1625,6 +1653,10 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
   publish ();
   lk.unlock ();
 
+  for (auto &[pad, ev] : ended_parts) {
+    gst_pad_push_event (pad, ev);
+    gst_object_unref (pad);
+  }
   if (ask_keyframe)
     request_keyframe (self, st->sinkpad);
   if (opened && max_time > 0 && st->video)

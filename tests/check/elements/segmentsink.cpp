@@ -718,6 +718,33 @@ GST_START_TEST (test_stretch_end_announced_out_of_band)
 }
 GST_END_TEST;
 
+/* A file opened after the audio ended (EOS) has no audio: it is finished
+ * when the video leaves it, not at the video's EOS. */
+GST_START_TEST (test_file_after_audio_eos)
+{
+  Sink s ("split-on-gate=true muxer-factory=matroskamux");
+  GstHarness *ha = s.play_with_audio ();
+  s.gate_open (0);
+  s.push (5); /* frames 0..4 */
+  fail_unless (push_audio (ha, 5) == 5, "the audio of the first file");
+  gst_harness_push_event (ha, gst_event_new_eos ());
+  s.gate_close (0, 5);
+  auto closed1 = s.next_closed (10);
+  fail_unless (bool (closed1), "the first file was not finished");
+  s.gate_drop (5, 10);
+  s.gate_open (10, 1);
+  s.push (5); /* frames 10..14 */
+  s.gate_close (10, 15);
+  auto closed2 = s.next_closed (10);
+  fail_unless (bool (closed2),
+               "a file opened after the audio's EOS waited for the video's");
+  fail_unless_equals_uint64 (closed2->running_time, 10 * kFrame);
+  auto msgs = s.finish ();
+  free_all (msgs);
+  gst_harness_teardown (ha);
+}
+GST_END_TEST;
+
 static Suite *
 segmentsink_suite (void)
 {
@@ -734,6 +761,7 @@ segmentsink_suite (void)
   tcase_add_test (tc, test_stretch_announced_out_of_band);
   tcase_add_test (tc, test_audio_not_held_behind_gaps);
   tcase_add_test (tc, test_stretch_end_announced_out_of_band);
+  tcase_add_test (tc, test_file_after_audio_eos);
   tcase_add_test (tc, test_closed_before_eos_and_resume);
   tcase_add_test (tc, test_bad_location_pattern);
   tcase_add_test (tc, test_audio_caps_after_file_opened);
