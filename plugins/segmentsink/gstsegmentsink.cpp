@@ -883,18 +883,26 @@ end_stream_in (Stream *st, File &f)
   gst_object_unref (pad);
 }
 
+/* The stream's sticky events, to begin its part of a file. */
+static std::vector<GstEvent *>
+sticky_events (const Stream *st)
+{
+  std::vector<GstEvent *> evs;
+  evs.push_back (st->stream_start
+                     ? gst_event_ref (st->stream_start)
+                     : gst_event_new_stream_start (GST_PAD_NAME (st->sinkpad)));
+  if (st->caps)
+    evs.push_back (gst_event_new_caps (st->caps));
+  evs.push_back (gst_event_new_segment (&st->segment));
+  return evs;
+}
+
 /* Begins @st's part of @f with the stream's sticky events. */
 static void
 start_stream_in (Stream *st, File &f)
 {
-  GstPad *proxy = f.proxies[st->id];
-  gst_pad_push_event (
-      proxy, st->stream_start
-                 ? gst_event_ref (st->stream_start)
-                 : gst_event_new_stream_start (GST_PAD_NAME (st->sinkpad)));
-  if (st->caps)
-    gst_pad_push_event (proxy, gst_event_new_caps (st->caps));
-  gst_pad_push_event (proxy, gst_event_new_segment (&st->segment));
+  for (GstEvent *ev : sticky_events (st))
+    gst_pad_push_event (f.proxies[st->id], ev);
 }
 
 /* The events that make @st's part of @f an empty one, for a stream that
@@ -905,13 +913,7 @@ static std::vector<GstEvent *>
 empty_part (Stream *st, File &f)
 {
   f.eos_sent[st->id] = true;
-  std::vector<GstEvent *> evs;
-  evs.push_back (st->stream_start
-                     ? gst_event_ref (st->stream_start)
-                     : gst_event_new_stream_start (GST_PAD_NAME (st->sinkpad)));
-  if (st->caps)
-    evs.push_back (gst_event_new_caps (st->caps));
-  evs.push_back (gst_event_new_segment (&st->segment));
+  std::vector<GstEvent *> evs = sticky_events (st);
   evs.push_back (gst_event_new_eos ());
   return evs;
 }
@@ -1403,13 +1405,16 @@ skip_gap (GstSegmentSink *self, const GstStructure *s, guint split_on_beats)
 
 /* The open stretch of the gate ends at @end_rt (video streaming thread, or
  * its stream lock held): the file is finished once every stream left it,
- * and nothing is recorded until the next stretch starts. */
+ * and nothing is recorded until the next stretch starts. None open (the
+ * end in stream order after its announcement closed it): nothing to do. */
 static void
 close_stretch (GstSegmentSink *self, Stream *st, GstClockTime end_rt)
 {
   Private &p = *self->priv;
   {
     std::lock_guard<std::mutex> lk (p.lock);
+    if (!p.recording)
+      return;
     p.recording = false;
     while (!p.ends_ahead.empty () && p.ends_ahead.front () <= end_rt)
       p.ends_ahead.pop_front ();
@@ -1530,6 +1535,9 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
         (GST_BUFFER_DURATION_IS_VALID (buf) ? GST_BUFFER_DURATION (buf) : 0);
     if (!GST_CLOCK_TIME_IS_VALID (p.video_end) || end > p.video_end)
       p.video_end = end;
+    const bool in_order = !GST_BUFFER_DTS_IS_VALID (buf) ||
+                          GST_BUFFER_DTS (buf) == GST_BUFFER_PTS (buf);
+    p.settled_end = in_order ? p.video_end : GST_CLOCK_TIME_NONE;
     p.cond.notify_all ();
   };
   if (!GST_CLOCK_TIME_IS_VALID (rt)) {
@@ -1821,20 +1829,13 @@ gst_segment_sink_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
     std::lock_guard<std::mutex> lk (self->priv->lock);
     primary = is_primary (*self->priv, st);
   }
-  const bool in_order = !GST_BUFFER_DTS_IS_VALID (buf) ||
-                        GST_BUFFER_DTS (buf) == GST_BUFFER_PTS (buf);
   GstFlowReturn ret = primary ? handle_primary (self, st, buf)
                               : handle_secondary (self, st, buf);
   /* the frame that reaches the open stretch's announced end is its last
-   * (unless frames are reordered: one that ends earlier may follow) */
-  if (primary && ret == GST_FLOW_OK) {
-    {
-      std::lock_guard<std::mutex> lk (self->priv->lock);
-      self->priv->settled_end =
-          in_order ? self->priv->video_end : GST_CLOCK_TIME_NONE;
-    }
+   * (unless frames are reordered: one that ends earlier may follow;
+   * settled_end, set with video_end) */
+  if (primary && ret == GST_FLOW_OK)
     close_if_end_reached (self, st);
-  }
   GST_LOG_OBJECT (pad, "-> %s", gst_flow_get_name (ret));
   return ret;
 }
@@ -2035,13 +2036,7 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
         auto end = parse_or_warn<prune::SegmentEnd> (self, s);
         if (!end)
           break;
-        bool closed;
-        {
-          std::lock_guard<std::mutex> lk (p.lock);
-          closed = !p.recording; /* at its announced end already */
-        }
-        if (!closed)
-          close_stretch (self, st, end->running_time);
+        close_stretch (self, st, end->running_time);
       } else if (split_on_beats > 0 && prune::has_name<prune::Beat> (s)) {
         handle_beat_event (self, s, split_on_beats);
       }
