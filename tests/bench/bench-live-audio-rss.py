@@ -18,7 +18,9 @@
 # Exit status 1 when the growth is --max-growth MB per hour or more.
 import argparse
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -57,7 +59,6 @@ def main():
     if a.seconds - a.skip < 3 * a.every:
         sys.exit("--seconds must leave at least three samples after --skip")
     tmp = tempfile.mkdtemp(prefix="bench-live-audio.")
-    import socket
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
@@ -97,7 +98,6 @@ def main():
           f"{late[0][1]:.1f} at {late[0][0]:.0f} s, {late[-1][1]:.1f} at "
           f"{late[-1][0]:.0f} s; growth after {a.skip:.0f} s "
           f"{g:+.1f} MB/h (bound {a.max_growth} MB/h); exit status {status}")
-    import shutil
     shutil.rmtree(tmp, True)
     return 1 if g >= a.max_growth or status != 0 else 0
 
