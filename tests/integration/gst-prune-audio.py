@@ -126,9 +126,10 @@ def main():
     for seg in cut:
         end = seg["start"] + seg["duration"]
         # (a beat within half a frame of a cut is the file's that it ends)
+        tol = lib.BEAT_CUT_TOLERANCE
         inside = [b for b in rep["beats"]
-                  if seg["start"] + 0.051 < b <= end + 0.051]
-        check(len(inside) == 2 and abs(end - inside[-1]) <= 0.051,
+                  if seg["start"] + tol < b <= end + tol]
+        check(len(inside) == 2 and abs(end - inside[-1]) <= tol,
               f"the file {seg['start']:.2f}-{end:.2f} s holds the beats "
               f"{inside}" + (f", cut {end - inside[-1]:+.3f} s from the last"
                              if inside else ""))
