@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 
-from testlib import check, fail, skip  # noqa: F401 (re-exported)
+from testlib import check, fail, on_failure, skip  # noqa: F401 (re-exported)
 
 TOOL = os.environ.get("PRUNE_GST_PRUNE", "")
 RTSP_SERVER = os.environ.get("PRUNE_RTSP_SERVER", "")
@@ -153,13 +153,18 @@ def start_rtsp_server(port, epoch, tmp, n, extra=()):
     """Starts tests/helpers/prune-rtsp-server (EXTRA: more options); waits
     for its 'ready' line (retries while the port is still held by a killed
     one)."""
+    env = dict(os.environ)
+    env.setdefault("GST_DEBUG", "2,rtspclient:4,rtspmedia:4")
+    env["GST_DEBUG_NO_COLOR"] = "1"
     for attempt in range(10):
         log = open(os.path.join(tmp, f"server{n}.{attempt}.log"), "w")
         p = subprocess.Popen([RTSP_SERVER, "--port", str(port), "--epoch",
                               repr(epoch)] + list(extra),
-                             stdout=subprocess.PIPE, stderr=log, text=True)
+                             stdout=subprocess.PIPE, stderr=log, text=True,
+                             env=env)
         line = p.stdout.readline()
         if line.startswith("ready "):
+            on_failure(lambda: print_log_tail(log.name, "the RTSP server"))
             return p
         p.wait(timeout=10)
         time.sleep(0.5)
@@ -194,15 +199,49 @@ def wait_until(t):
         time.sleep(d)
 
 
+# what a live run logs (GST_DEBUG) to a file: how the input connects and
+# its streams appear, and what the elements decide
+LIVE_DEBUG = ("2,rtspsrc:4,uridecodebin:4,decodebin:4,udpsrc:4,gst-prune:5,"
+              "staticgate:4,segmentsink:4,beatdetect:4")
+
+
+def print_log_tail(path, what, lines=120, keep=None):
+    """The lines of the file PATH that contain one of the strings KEEP (at
+    most 200), then its last LINES lines, headed by WHAT."""
+    if not os.path.exists(path):
+        return
+    with open(path, errors="replace") as f:
+        text = f.readlines()
+    if keep:
+        picked = [ln for ln in text if any(k in ln for k in keep)][:200]
+        print(f"--- {what}: lines with {', '.join(keep)}")
+        print("".join(picked), end="")
+    tail = text[-lines:]
+    print(f"--- {what}: the last {len(tail)} lines of {path}")
+    print("".join(tail), end="")
+    print(f"--- end of {what}", flush=True)
+
+
 class LiveRun:
     """gst-prune ARGS as a background process (a live input), its output
-    in files under TMP; interrupt() ends it as Ctrl-C does."""
+    in files under TMP; interrupt() ends it as Ctrl-C does. A live run
+    cannot be repeated exactly: it logs (LIVE_DEBUG, unless GST_DEBUG is
+    set), and a failing check prints the log's end."""
 
     def __init__(self, args, tmp):
         self.out = open(os.path.join(tmp, "prune.out"), "w+")
         self.err = open(os.path.join(tmp, "prune.err"), "w+")
+        env = dict(os.environ)
+        self.log = None
+        if "GST_DEBUG" not in env:
+            self.log = os.path.join(tmp, "prune.log")
+            env.update(GST_DEBUG=LIVE_DEBUG, GST_DEBUG_NO_COLOR="1",
+                       GST_DEBUG_FILE=self.log)
+            on_failure(lambda: print_log_tail(
+                self.log, "gst-prune's log", 150,
+                keep=(" gst-prune ", " WARN ", " ERROR ")))
         self.proc = subprocess.Popen([TOOL] + args, stdout=self.out,
-                                     stderr=self.err, text=True)
+                                     stderr=self.err, text=True, env=env)
         self.status = None
 
     def interrupt(self):

@@ -5,9 +5,24 @@ import os
 import sys
 
 
+# called by fail() before the test ends: each prints what may tell why
+_on_failure = []
+
+
+def on_failure(fn):
+    """FN() prints what helps to understand a failure (a log of a live
+    run, which cannot be reproduced at will), when a check fails."""
+    _on_failure.append(fn)
+
+
 def fail(msg):
     """Ends the test: the message goes to stdout and stderr (meson shows
-    stderr of a failed test)."""
+    stderr of a failed test), after what on_failure() asked to print."""
+    for fn in _on_failure:
+        try:
+            fn()
+        except Exception as e:  # the failure itself must still be told
+            print(f"(could not print the diagnostics: {e})", flush=True)
     print(f"FAIL: {msg}", file=sys.stderr, flush=True)
     print(f"FAIL: {msg}", flush=True)
     sys.exit(1)

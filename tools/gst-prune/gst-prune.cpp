@@ -101,6 +101,7 @@ main (int argc, char **argv)
   if (exit_now)
     return kExitOk;
   gst_init (nullptr, nullptr);
+  init_debug_category ();
   const int status = run (o, argv[0]);
   gst_deinit ();
   return status;

@@ -760,6 +760,10 @@ Job::on_pad_added (GstElement *, GstPad *pad, gpointer data)
           audio_wanted ? name + " (came over 5 s after the video)" : name);
     }
   }
+  GST_INFO ("input pad %s:%s, %s: %s", GST_DEBUG_PAD_NAME (pad), name.c_str (),
+            use_video   ? "the video"
+            : use_audio ? "the audio"
+                        : "not used");
   if (use_video) {
     GstPad *sink = gst_element_get_static_pad (s.vhead, "sink");
     gst_pad_link (pad, sink);
@@ -791,6 +795,8 @@ Job::on_no_more_pads (GstElement *, gpointer data)
     for (const auto &n : self->shared_.other_streams)
       others += (others.empty () ? "" : ", ") + n;
   }
+  GST_INFO ("no more input pads: video %d, audio %d, others '%s'", video, audio,
+            others.c_str ());
   if (video && !audio && self->o_.beats > 0) {
     /* --beats cannot be done: the job ends before any file is written
      * (the video stays held) */
@@ -831,8 +837,10 @@ Job::lift_block ()
     shared_.video_flowing = true;
     id = std::exchange (s.block_id, 0);
   }
-  if (id != 0)
+  if (id != 0) {
+    GST_INFO ("the video is let through");
     gst_pad_remove_probe (s.block_pad.get (), id);
+  }
 }
 
 GstPadProbeReturn
@@ -854,7 +862,9 @@ Job::on_video_data (GstPad *, GstPadProbeInfo *info, gpointer data)
   GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
   std::lock_guard<std::mutex> lk (sh.lock);
   sh.last_data_us = g_get_monotonic_time ();
-  sh.frames++;
+  if (sh.frames++ == 0)
+    GST_INFO ("the first frame reaches the gate, pts %" GST_TIME_FORMAT,
+              GST_TIME_ARGS (GST_BUFFER_PTS (buf)));
   if (sh.have_segment && GST_BUFFER_PTS_IS_VALID (buf)) {
     GstClockTime end = GST_BUFFER_PTS (buf);
     if (GST_BUFFER_DURATION_IS_VALID (buf))
@@ -1242,6 +1252,7 @@ void
 Job::reconnect (const std::string &why)
 {
   const double at = now_run_time ();
+  GST_INFO ("input lost at %.3f s (%s): reconnecting", at, why.c_str ());
   teardown_session ();
   rec_.reconnects.emplace_back (at, why);
   const double wait = backoff_;
@@ -1270,6 +1281,8 @@ Job::finish (int status, const std::string &stopped_by,
   if (finished_)
     return;
   finished_ = true;
+  GST_INFO ("finished (%s), exit status %d%s%s", stopped_by.c_str (), status,
+            error.empty () ? "" : ": ", error.c_str ());
   rec_.exit_status = status;
   rec_.stopped_by = stopped_by;
   rec_.error = error;
@@ -1365,8 +1378,10 @@ Job::tick ()
      * stream may show its pads only at its first keyframe, seconds after
      * the start) */
     if (s->block_id != 0 && video_linked_us != 0 &&
-        now - video_linked_us > 5 * G_USEC_PER_SEC)
+        now - video_linked_us > 5 * G_USEC_PER_SEC) {
+      GST_INFO ("no audio pad 5 s after the video pad: the video goes on");
       lift_block ();
+    }
     if (GST_CLOCK_TIME_IS_VALID (last_rt))
       rec_.input_end = std::max (rec_.input_end, to_run_time (last_rt));
     if (s->live && o_.kind != InputKind::Demo && !interrupted_) {

@@ -15,7 +15,16 @@
 #include <cmath>
 #include <cstdio>
 
+GST_DEBUG_CATEGORY (gst_prune_tool_debug);
+
 namespace gstprune {
+
+void
+init_debug_category ()
+{
+  GST_DEBUG_CATEGORY_INIT (gst_prune_tool_debug, "gst-prune", 0,
+                           "the gst-prune command-line tool");
+}
 
 std::string
 format_duration (double seconds)

@@ -17,7 +17,16 @@
 #include <string>
 #include <utility>
 
+/* the tool's debug category, "gst-prune" (GST_DEBUG=gst-prune:5): how the
+ * input's streams were linked, when the video was let through, stalls and
+ * reconnections */
+GST_DEBUG_CATEGORY_EXTERN (gst_prune_tool_debug);
+#define GST_CAT_DEFAULT gst_prune_tool_debug
+
 namespace gstprune {
+
+/* Registers the category gst_prune_tool_debug (after gst_init ()). */
+void init_debug_category ();
 
 /* Exit status of the tool. */
 inline constexpr int kExitOk = 0;

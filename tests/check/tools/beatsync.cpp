@@ -221,9 +221,14 @@ GST_START_TEST (test_beats_and_starts_sent_ahead)
 }
 GST_END_TEST;
 
+namespace gstprune {
+void init_debug_category (); /* util.h, whose GST_CAT_DEFAULT is not ours */
+}
+
 static Suite *
 beatsync_suite (void)
 {
+  gstprune::init_debug_category ();
   Suite *s = suite_create ("beatsync");
   TCase *tc = tcase_create ("general");
   suite_add_tcase (s, tc);
