@@ -728,6 +728,19 @@ gst_static_gate_submit_input_buffer (GstBaseTransform *trans,
       gst_buffer_unref (buf);
       return GST_FLOW_OK;
     }
+    /* an encoder cannot take a frame that does not come after the one
+     * before it: x264enc gives a repeated PTS out without any, and the
+     * muxer behind it fails. A decoder's timestamps can step back when a
+     * live stream is joined (again). */
+    if (GST_CLOCK_TIME_IS_VALID (st.last_rt) && rt <= st.last_rt) {
+      GST_WARNING_OBJECT (self,
+                          "frame at %" GST_TIME_FORMAT
+                          " does not come after the one at %" GST_TIME_FORMAT
+                          ": dropped",
+                          GST_TIME_ARGS (rt), GST_TIME_ARGS (st.last_rt));
+      gst_buffer_unref (buf);
+      return GST_FLOW_OK;
+    }
   } else if (drop_mode) {
     gst_buffer_unref (buf);
     GST_ELEMENT_ERROR (

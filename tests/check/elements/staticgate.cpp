@@ -565,6 +565,27 @@ GST_START_TEST (test_no_pts_passes_in_mark_mode)
 }
 GST_END_TEST;
 
+/* A frame that does not come after the one before it (a decoder's
+ * timestamps stepping back as a live stream is joined again) is dropped:
+ * x264enc gives a repeated PTS out without any, and mp4mux then fails */
+GST_START_TEST (test_frame_back_in_time_dropped)
+{
+  Gate g ("mode=mark");
+  Scene s;
+  s.square = true;
+  const int order[] = {0, 1, 2, 2, 1, 3, 4};
+  for (const int n : order) {
+    s.sx = 4 * n;
+    fail_unless_equals_int (
+        gst_harness_push (g.h, make_frame (&g.info, s, n, n * kFrame)),
+        GST_FLOW_OK);
+  }
+  gst_harness_push_event (g.h, gst_event_new_eos ());
+  const std::vector<int> want = {0, 1, 2, 3, 4};
+  fail_unless (g.kept () == want, "passed %zu frames", g.kept ().size ());
+}
+GST_END_TEST;
+
 GST_START_TEST (test_latency_query)
 {
   Gate g ("pre-roll=2000000000 min-motion=500000000");
@@ -900,6 +921,7 @@ staticgate_suite (void)
   tcase_add_test (tc, test_same_segment_again_keeps_going);
   tcase_add_test (tc, test_no_pts_is_an_error_in_drop_mode);
   tcase_add_test (tc, test_no_pts_passes_in_mark_mode);
+  tcase_add_test (tc, test_frame_back_in_time_dropped);
   tcase_add_test (tc, test_latency_query);
   tcase_add_test (tc, test_allocation_query_adds_held_frames);
   tcase_add_test (tc, test_capped_upstream_pool_never_stalls);
