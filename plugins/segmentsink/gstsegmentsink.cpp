@@ -71,6 +71,8 @@
 #include <glib/gstdio.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -111,6 +113,7 @@ enum {
   PROP_MAX_FILES,
   PROP_MAX_TOTAL_BYTES,
   PROP_MAX_AGE,
+  PROP_ASYNC,
 };
 
 enum {
@@ -146,6 +149,7 @@ struct Settings {
   guint max_files = 0;
   guint64 max_total_bytes = 0;
   guint64 max_age = 0;
+  gboolean async = TRUE;
 };
 
 /* One file being written. */
@@ -222,6 +226,16 @@ struct _GstSegmentSink {
 
 struct Private {
   Settings settings; /* object lock */
+
+  /* preroll (async): the change to PAUSED completes at the first data (a
+   * buffer, a GAP, a gap announced out of band, EOS), as a sink's does.
+   * committing: the ASYNC_DONE is being posted; the change to PLAYING
+   * waits for it, see commit_preroll() */
+  std::atomic<bool> preroll_pending{false};
+  std::mutex preroll_lock;
+  std::condition_variable preroll_cond;
+  bool preroll_committing = false;   /* preroll_lock */
+  std::thread::id preroll_committer; /* the thread committing */
 
   std::mutex lock;
   std::condition_variable cond;
@@ -1818,12 +1832,60 @@ handle_secondary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
   return ret == GST_FLOW_EOS ? GST_FLOW_OK : ret;
 }
 
+/* The change to PAUSED goes on asynchronously until the first data. The
+ * messages go through GstBin's own handling, as a child's would: it keeps
+ * the bin's state and tells the parent. */
+static void
+begin_preroll (GstSegmentSink *self)
+{
+  GST_DEBUG_OBJECT (self, "prerolling");
+  self->priv->preroll_pending = true;
+  GST_BIN_CLASS (gst_segment_sink_parent_class)
+      ->handle_message (GST_BIN (self),
+                        gst_message_new_async_start (GST_OBJECT (self)));
+}
+
+/* The first data came (a streaming thread): the change to PAUSED
+ * completes. Posting the ASYNC_DONE completes the pipeline's change too
+ * when the sink was the last to preroll, and the pipeline posts its
+ * state-changed message in this thread. An application that sets
+ * PLAYING as soon as it reads that message (gst-launch-1.0 does) races
+ * GstBin 1.22, which records after posting that the pipeline is not
+ * PLAYING: when the record comes last, the pipeline never forwards the
+ * EOS of its sinks, and the application waits for ever (3 runs in 10 of
+ * a decodebin pipeline into a non-prerolling segmentsink; splitmuxsink
+ * 2 in 10). The change to PLAYING therefore waits in
+ * gst_segment_sink_change_state() until this has returned. */
+static void
+commit_preroll (GstSegmentSink *self)
+{
+  Private &p = *self->priv;
+  {
+    std::lock_guard<std::mutex> lk (p.preroll_lock);
+    if (!p.preroll_pending.exchange (false))
+      return;
+    p.preroll_committing = true;
+    p.preroll_committer = std::this_thread::get_id ();
+  }
+  GST_DEBUG_OBJECT (self, "prerolled");
+  GST_BIN_CLASS (gst_segment_sink_parent_class)
+      ->handle_message (
+          GST_BIN (self),
+          gst_message_new_async_done (GST_OBJECT (self), GST_CLOCK_TIME_NONE));
+  std::lock_guard<std::mutex> lk (p.preroll_lock);
+  p.preroll_committing = false;
+  p.preroll_committer = std::thread::id ();
+  p.preroll_cond.notify_all ();
+}
+
 static GstFlowReturn
 gst_segment_sink_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
 {
   GstSegmentSink *self = GST_SEGMENT_SINK (parent);
   Stream *st = stream_of (pad);
   GST_LOG_OBJECT (pad, "buffer %" GST_PTR_FORMAT, buf);
+  if (G_UNLIKELY (self->priv->preroll_pending))
+    commit_preroll (self);
   bool primary;
   {
     std::lock_guard<std::mutex> lk (self->priv->lock);
@@ -1906,6 +1968,13 @@ gst_segment_sink_sink_event (GstPad *pad, GstObject *parent, GstEvent *event)
     split_on_beats = p.settings.split_on_beats;
     pre_roll = p.settings.pre_roll;
   }
+  /* what prerolls a sink, and the gate's word that it dropped a frame */
+  if (G_UNLIKELY (p.preroll_pending) &&
+      (GST_EVENT_TYPE (event) == GST_EVENT_GAP ||
+       GST_EVENT_TYPE (event) == GST_EVENT_EOS ||
+       (GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_DOWNSTREAM_OOB &&
+        prune::has_name<prune::Gap> (gst_event_get_structure (event)))))
+    commit_preroll (self);
 
   switch (GST_EVENT_TYPE (event)) {
     case GST_EVENT_STREAM_START: {
@@ -2404,12 +2473,32 @@ static GstStateChangeReturn
 gst_segment_sink_change_state (GstElement *element, GstStateChange transition)
 {
   GstSegmentSink *self = GST_SEGMENT_SINK (element);
+  Private &p = *self->priv;
   switch (transition) {
-    case GST_STATE_CHANGE_READY_TO_PAUSED:
+    case GST_STATE_CHANGE_READY_TO_PAUSED: {
       if (!start (self))
         return GST_STATE_CHANGE_FAILURE;
+      gboolean async;
+      {
+        prune::ObjectLocker lock (self);
+        async = p.settings.async;
+      }
+      if (async)
+        begin_preroll (self);
       break;
+    }
+    case GST_STATE_CHANGE_PAUSED_TO_PLAYING: {
+      /* bounded: a commit is a few posted messages; not when this is the
+       * committing thread (an application's sync bus handler that sets
+       * PLAYING at once) */
+      std::unique_lock<std::mutex> lk (p.preroll_lock);
+      if (p.preroll_committer != std::this_thread::get_id ())
+        p.preroll_cond.wait_for (lk, std::chrono::seconds (5),
+                                 [&p] { return !p.preroll_committing; });
+      break;
+    }
     case GST_STATE_CHANGE_PAUSED_TO_READY:
+      p.preroll_pending = false;
       stop (self);
       break;
     default:
@@ -2417,6 +2506,12 @@ gst_segment_sink_change_state (GstElement *element, GstStateChange transition)
   }
   GstStateChangeReturn ret = GST_ELEMENT_CLASS (gst_segment_sink_parent_class)
                                  ->change_state (element, transition);
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED) {
+    if (ret == GST_STATE_CHANGE_FAILURE)
+      p.preroll_pending = false;
+    else if (ret == GST_STATE_CHANGE_SUCCESS && p.preroll_pending)
+      ret = GST_STATE_CHANGE_ASYNC;
+  }
   return ret;
 }
 
@@ -2540,6 +2635,9 @@ gst_segment_sink_set_property (GObject *object, guint prop_id,
     case PROP_MAX_AGE:
       s.max_age = g_value_get_uint64 (value);
       break;
+    case PROP_ASYNC:
+      s.async = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -2598,6 +2696,9 @@ gst_segment_sink_get_property (GObject *object, guint prop_id, GValue *value,
       break;
     case PROP_MAX_AGE:
       g_value_set_uint64 (value, s.max_age);
+      break;
+    case PROP_ASYNC:
+      g_value_set_boolean (value, s.async);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -2750,6 +2851,14 @@ gst_segment_sink_class_init (GstSegmentSinkClass *klass)
           "Delete finished files whose recording started longer ago than "
           "this (ns, wall clock); 0 = no limit",
           0, G_MAXUINT64, 0, live));
+  g_object_class_install_property (
+      gobject_class, PROP_ASYNC,
+      g_param_spec_boolean (
+          "async", "Async",
+          "Go to PAUSED asynchronously, as a sink does: the change completes "
+          "at the first buffer, GAP, gap announced by the gate or EOS (off: "
+          "at once, e.g. for a sink added to a running pipeline)",
+          TRUE, flags));
 
   /**
    * GstSegmentSink::format-location:

@@ -23,6 +23,9 @@
 #              pre-rolled with the video
 #   stop       a live a/v pipeline set to NULL while PLAYING (no EOS): the
 #              open file is finished, listed, with its audio
+#   launch     gst-launch-1.0 with an a/v file through decodebin into
+#              segmentsink, 30 runs: each ends by itself (1 in 6 to 3 in 10 hung at
+#              the end without the sink's preroll: GstBin 1.22 race)
 #   many       2,100 one-frame segments (1,000 under AddressSanitizer) with
 #              max-files=50: RSS flat; and unpaced: files listed in order,
 #              no pile-up of unfinished files
@@ -1106,6 +1109,53 @@ def scenario_stop(ctx):
               f"stop: {os.path.basename(e['file'])} has its audio")
 
 
+# ---------------------------------------------------------------- launch
+
+def scenario_launch(ctx):
+    """gst-launch-1.0, as a user runs it, on an a/v file through decodebin
+    into segmentsink: every run ends by itself. Before the sink prerolled
+    (async), 3 runs in 10 hung after the last file was finished: the
+    pipeline never posted the EOS of its sink (GstBin 1.22 records after
+    posting that the pipeline is not PLAYING, and gst-launch sets PLAYING
+    as soon as it reads that post; splitmuxsink hangs so too)."""
+    d = os.path.join(ctx["tmp"], "launch")
+    os.makedirs(d)
+    src = os.path.join(d, "in.mp4")
+    r = run(["ffmpeg", "-loglevel", "error", "-y",
+             "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=4",
+             "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=4",
+             "-c:v", "libx264", "-g", "25", "-c:a", "aac", "-shortest", src])
+    check(r.returncode == 0, "launch: the a/v input is made", r.stderr[-500:])
+    runs, hung = 30, []
+    for i in range(runs):
+        out = os.path.join(d, f"run{i:02d}")
+        os.makedirs(out)
+        cmd = ["gst-launch-1.0", "-q", "-e",
+               "filesrc", f"location={src}", "!", "decodebin", "name=d",
+               "d.", "!", "queue", "!", "videoconvert", "!",
+               "x264enc", "tune=zerolatency", "speed-preset=ultrafast",
+               "key-int-max=25", "!", "h264parse", "!", "sink.video",
+               "d.", "!", "queue", "!", "audioconvert", "!", ctx["aac"], "!",
+               "aacparse", "!", "sink.audio_0",
+               "segmentsink", "name=sink", "max-size-time=2000000000",
+               f"location={out}/seg%05d.mp4",
+               f"playlist-location={out}/list.ffconcat"]
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+            ok = p.returncode == 0
+            if not ok:
+                hung.append(f"run {i}: exit {p.returncode}: {p.stderr[-300:]}")
+        except subprocess.TimeoutExpired:
+            ok = False
+            hung.append(f"run {i}: still running after 60 s")
+        if ok:
+            entries = parse_ffconcat(os.path.join(out, "list.ffconcat"))[0]
+            if len(entries) != 2:
+                hung.append(f"run {i}: {len(entries)} files listed, not 2")
+    check(not hung, f"launch: all {runs} gst-launch-1.0 runs ended by "
+          "themselves, 2 files listed each", "; ".join(hung))
+
+
 # ---------------------------------------------------------------- (f) names
 
 def scenario_names(ctx):
@@ -1309,6 +1359,7 @@ SCENARIOS = [
     ("crash", scenario_crash),
     ("mark", scenario_mark),
     ("stop", scenario_stop),
+    ("launch", scenario_launch),
     ("retention", scenario_retention),
     ("errors", scenario_errors),
     ("names", scenario_names),
