@@ -956,8 +956,11 @@ gst_static_gate_sink_event (GstBaseTransform *trans, GstEvent *event)
       const GstSegment *seg = nullptr;
       gst_event_parse_segment (event, &seg);
       if (self->state->configured &&
-          !prune::same_segment (*seg, trans->segment))
+          !prune::same_segment (*seg, trans->segment)) {
         finish_stream (self);
+        /* its running time may start over */
+        self->state->last_rt = GST_CLOCK_TIME_NONE;
+      }
       break;
     }
     default:

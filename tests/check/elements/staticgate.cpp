@@ -586,6 +586,34 @@ GST_START_TEST (test_frame_back_in_time_dropped)
 }
 GST_END_TEST;
 
+/* ... but a new segment whose running time starts again is a new stream:
+ * its frames pass */
+GST_START_TEST (test_new_segment_may_start_over)
+{
+  Gate g ("mode=mark");
+  Scene s;
+  s.square = true;
+  for (int n = 0; n < 5; n++) {
+    s.sx = 4 * n;
+    fail_unless_equals_int (
+        gst_harness_push (g.h, make_frame (&g.info, s, n, n * kFrame)),
+        GST_FLOW_OK);
+  }
+  GstSegment seg;
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  seg.start = seg.time = 10 * kFrame; /* running time 0 again */
+  fail_unless (gst_harness_push_event (g.h, gst_event_new_segment (&seg)));
+  for (int n = 10; n < 15; n++) {
+    s.sx = 4 * (n - 10);
+    fail_unless_equals_int (
+        gst_harness_push (g.h, make_frame (&g.info, s, n, n * kFrame)),
+        GST_FLOW_OK);
+  }
+  gst_harness_push_event (g.h, gst_event_new_eos ());
+  fail_unless_equals_int (g.kept ().size (), 10);
+}
+GST_END_TEST;
+
 GST_START_TEST (test_latency_query)
 {
   Gate g ("pre-roll=2000000000 min-motion=500000000");
@@ -922,6 +950,7 @@ staticgate_suite (void)
   tcase_add_test (tc, test_no_pts_is_an_error_in_drop_mode);
   tcase_add_test (tc, test_no_pts_passes_in_mark_mode);
   tcase_add_test (tc, test_frame_back_in_time_dropped);
+  tcase_add_test (tc, test_new_segment_may_start_over);
   tcase_add_test (tc, test_latency_query);
   tcase_add_test (tc, test_allocation_query_adds_held_frames);
   tcase_add_test (tc, test_capped_upstream_pool_never_stalls);
