@@ -24,8 +24,11 @@
 #   stop       a live a/v pipeline set to NULL while PLAYING (no EOS): the
 #              open file is finished, listed, with its audio
 #   launch     gst-launch-1.0 with an a/v file through decodebin into
-#              segmentsink, 30 runs: each ends by itself (1 in 6 to 3 in 10 hung at
-#              the end without the sink's preroll: GstBin 1.22 race)
+#              segmentsink, 30 runs: each ends by itself (1 in 6 to 3 in 10
+#              hung at the end without the sink's preroll: GstBin 1.22
+#              race). Not in the default set: meson runs it alone
+#              (segmentsink-launch), as other tests beside it make the
+#              race's remaining window likelier (1 run in 30 hung so)
 #   many       2,100 one-frame segments (1,000 under AddressSanitizer) with
 #              max-files=50: RSS flat; and unpaced: files listed in order,
 #              no pile-up of unfinished files
@@ -1141,13 +1144,14 @@ def scenario_launch(ctx):
                f"location={out}/seg%05d.mp4",
                f"playlist-location={out}/list.ffconcat"]
         try:
-            p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+            p = subprocess.run(cmd, capture_output=True, text=True,
+                               timeout=30)
             ok = p.returncode == 0
             if not ok:
                 hung.append(f"run {i}: exit {p.returncode}: {p.stderr[-300:]}")
         except subprocess.TimeoutExpired:
             ok = False
-            hung.append(f"run {i}: still running after 60 s")
+            hung.append(f"run {i}: still running after 30 s")
         if ok:
             entries = parse_ffconcat(os.path.join(out, "list.ffconcat"))[0]
             if len(entries) != 2:
@@ -1353,6 +1357,9 @@ def scenario_codecs(ctx):
               "without errors", err[:300])
 
 
+# run only when asked for by name (meson: a test of their own, alone)
+ALONE = {"launch"}
+
 SCENARIOS = [
     ("gate", scenario_gate),
     ("audio", scenario_audio),
@@ -1388,7 +1395,7 @@ def main():
     scene = os.path.join(build, "tools", "prune-scene", "prune-scene")
     if not os.access(scene, os.X_OK):
         skip(f"{scene} is not built")
-    wanted = sys.argv[1:] or [name for name, _ in SCENARIOS]
+    wanted = sys.argv[1:] or [name for name, _ in SCENARIOS if name not in ALONE]
     unknown = set(wanted) - {name for name, _ in SCENARIOS}
     if unknown:
         fail(f"unknown scenario(s) {sorted(unknown)}; known: {[n for n, _ in SCENARIOS]}")
