@@ -229,13 +229,13 @@ struct Private {
 
   /* preroll (async): the change to PAUSED completes at the first data (a
    * buffer, a GAP, a gap announced out of band, EOS), as a sink's does.
-   * committing: the ASYNC_DONE is being posted; the change to PLAYING
-   * waits for it, see commit_preroll() */
+   * preroll_committer: the thread posting the ASYNC_DONE (none: not
+   * being posted); the change to PLAYING waits for it, see
+   * commit_preroll() */
   std::atomic<bool> preroll_pending{false};
   std::mutex preroll_lock;
   std::condition_variable preroll_cond;
-  bool preroll_committing = false;   /* preroll_lock */
-  std::thread::id preroll_committer; /* the thread committing */
+  std::thread::id preroll_committer; /* preroll_lock */
 
   std::mutex lock;
   std::condition_variable cond;
@@ -1459,23 +1459,18 @@ end_reached (Private &p, GstClockTime upto)
   return p.ends_ahead.front ();
 }
 
-/* Closes the open stretch when the video has reached its announced end
- * (the video's streaming thread, or its stream lock held). */
+/* Closes the open stretch at its announced end @end (NONE: not reached;
+ * the video's streaming thread, or its stream lock held). */
 static void
-close_if_end_reached (GstSegmentSink *self, Stream *st)
+close_at_announced_end (GstSegmentSink *self, Stream *st, GstClockTime end)
 {
-  GstClockTime end;
-  {
-    std::lock_guard<std::mutex> lk (self->priv->lock);
-    end = end_reached (*self->priv, self->priv->settled_end);
-  }
-  if (GST_CLOCK_TIME_IS_VALID (end)) {
-    GST_DEBUG_OBJECT (self,
-                      "the stretch ends at %" GST_TIME_FORMAT
-                      " (announced): closed before its end event comes",
-                      GST_TIME_ARGS (end));
-    close_stretch (self, st, end);
-  }
+  if (!GST_CLOCK_TIME_IS_VALID (end))
+    return;
+  GST_DEBUG_OBJECT (self,
+                    "the stretch ends at %" GST_TIME_FORMAT
+                    " (announced): closed before its end event comes",
+                    GST_TIME_ARGS (end));
+  close_stretch (self, st, end);
 }
 
 /* A gate's prune-segment-end sent out of band, on the video pad (it
@@ -1499,13 +1494,22 @@ announce_end (GstSegmentSink *self, Stream *st, const GstStructure *s)
   /* the last frame is in: the video's thread may have nothing more to
    * do for as long as the gate stays closed */
   GST_PAD_STREAM_LOCK (st->sinkpad);
-  close_if_end_reached (self, st);
+  GstClockTime reached;
+  {
+    std::lock_guard<std::mutex> lk (p.lock);
+    reached = end_reached (p, p.settled_end);
+  }
+  close_at_announced_end (self, st, reached);
   GST_PAD_STREAM_UNLOCK (st->sinkpad);
 }
 
-/* One buffer of the primary stream: decides splits. */
+/* One buffer of the primary stream: decides splits. @reached_end (if
+ * given): the open stretch's announced end when this buffer, written,
+ * reaches it (unless frames are reordered: one that ends earlier may
+ * follow), else NONE; the caller closes the stretch there. */
 static GstFlowReturn
-handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
+handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf,
+                GstClockTime *reached_end = nullptr)
 {
   Private &p = *self->priv;
   guint64 max_time, max_bytes, pre_roll, max_preroll;
@@ -1673,6 +1677,8 @@ handle_primary (GstSegmentSink *self, Stream *st, GstBuffer *buf)
   p.current->bytes += size;
   target = p.current;
   publish ();
+  if (reached_end != nullptr)
+    *reached_end = end_reached (p, p.settled_end);
   lk.unlock ();
 
   for (auto &[pad, ev] : ended_parts) {
@@ -1864,7 +1870,6 @@ commit_preroll (GstSegmentSink *self)
     std::lock_guard<std::mutex> lk (p.preroll_lock);
     if (!p.preroll_pending.exchange (false))
       return;
-    p.preroll_committing = true;
     p.preroll_committer = std::this_thread::get_id ();
   }
   GST_DEBUG_OBJECT (self, "prerolled");
@@ -1873,7 +1878,6 @@ commit_preroll (GstSegmentSink *self)
           GST_BIN (self),
           gst_message_new_async_done (GST_OBJECT (self), GST_CLOCK_TIME_NONE));
   std::lock_guard<std::mutex> lk (p.preroll_lock);
-  p.preroll_committing = false;
   p.preroll_committer = std::thread::id ();
   p.preroll_cond.notify_all ();
 }
@@ -1891,13 +1895,12 @@ gst_segment_sink_chain (GstPad *pad, GstObject *parent, GstBuffer *buf)
     std::lock_guard<std::mutex> lk (self->priv->lock);
     primary = is_primary (*self->priv, st);
   }
-  GstFlowReturn ret = primary ? handle_primary (self, st, buf)
+  /* the frame that reaches the open stretch's announced end is its last */
+  GstClockTime reached_end = GST_CLOCK_TIME_NONE;
+  GstFlowReturn ret = primary ? handle_primary (self, st, buf, &reached_end)
                               : handle_secondary (self, st, buf);
-  /* the frame that reaches the open stretch's announced end is its last
-   * (unless frames are reordered: one that ends earlier may follow;
-   * settled_end, set with video_end) */
-  if (primary && ret == GST_FLOW_OK)
-    close_if_end_reached (self, st);
+  if (ret == GST_FLOW_OK)
+    close_at_announced_end (self, st, reached_end);
   GST_LOG_OBJECT (pad, "-> %s", gst_flow_get_name (ret));
   return ret;
 }
@@ -2491,10 +2494,12 @@ gst_segment_sink_change_state (GstElement *element, GstStateChange transition)
       /* bounded: a commit is a few posted messages; not when this is the
        * committing thread (an application's sync bus handler that sets
        * PLAYING at once) */
+      const std::thread::id me = std::this_thread::get_id ();
       std::unique_lock<std::mutex> lk (p.preroll_lock);
-      if (p.preroll_committer != std::this_thread::get_id ())
-        p.preroll_cond.wait_for (lk, std::chrono::seconds (5),
-                                 [&p] { return !p.preroll_committing; });
+      p.preroll_cond.wait_for (lk, std::chrono::seconds (5), [&p, me] {
+        return p.preroll_committer == std::thread::id () ||
+               p.preroll_committer == me;
+      });
       break;
     }
     case GST_STATE_CHANGE_PAUSED_TO_READY:

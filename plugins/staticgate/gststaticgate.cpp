@@ -937,6 +937,7 @@ finish_stream (GstStaticGate *self)
   drop_all_held (self);
   push_output_now (self);
   st.detector.reset ();
+  st.last_rt = GST_CLOCK_TIME_NONE; /* a new segment may start over */
   update_stats (self, nullptr, 0, 0);
 }
 
@@ -956,11 +957,8 @@ gst_static_gate_sink_event (GstBaseTransform *trans, GstEvent *event)
       const GstSegment *seg = nullptr;
       gst_event_parse_segment (event, &seg);
       if (self->state->configured &&
-          !prune::same_segment (*seg, trans->segment)) {
+          !prune::same_segment (*seg, trans->segment))
         finish_stream (self);
-        /* its running time may start over */
-        self->state->last_rt = GST_CLOCK_TIME_NONE;
-      }
       break;
     }
     default:
