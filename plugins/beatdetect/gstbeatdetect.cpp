@@ -26,8 +26,11 @@
  *
  * ## Messages and events
  *
- * `prune-beat` element message (`post-messages`) and serialized custom
- * downstream event (`send-events`) per beat: timestamp, stream-time,
+ * `prune-beat` element message (`post-messages`), serialized custom
+ * downstream event (`send-events`) and, just before it, the same as an
+ * out-of-band custom downstream event (`send-oob-events`: it passes
+ * encoders and queues at once, so segmentsink hears of a beat before the
+ * video reaches it) per beat: timestamp, stream-time,
  * running-time (guint64), bpm, confidence (gdouble), index (guint64),
  * downbeat (gboolean, not estimated yet: FALSE), lock-state (string
  * "searching", "locked", "lost"), predicted (gboolean). `prune-tempo`
@@ -84,6 +87,7 @@ enum {
   PROP_LOOKAHEAD,
   PROP_START_IS_BEAT,
   PROP_SEND_EVENTS,
+  PROP_SEND_OOB_EVENTS,
   PROP_POST_MESSAGES,
   PROP_BEATS_LOCATION,
   PROP_BPM,
@@ -117,6 +121,7 @@ namespace {
 /* What each beat and tempo estimate is announced with. */
 struct Outputs {
   gboolean send_events = TRUE;
+  gboolean send_oob_events = TRUE;
   gboolean post_messages = TRUE;
 };
 
@@ -334,6 +339,12 @@ report_beat (GstBeatDetect *self, const prune::BeatInfo &b, const Outputs &s)
   beat.downbeat = b.downbeat;
   beat.lock_state = b.state;
   beat.predicted = b.predicted;
+  /* the copy out of band first: it passes encoders (which keep serialized
+   * events until their next frame), parsers and queues at once, so a sink
+   * behind them hears of the beat before the other streams reach it */
+  if (s.send_oob_events)
+    gst_pad_push_event (GST_BASE_TRANSFORM_SRC_PAD (self),
+                        prune::to_oob_event (beat));
   if (s.send_events)
     gst_pad_push_event (GST_BASE_TRANSFORM_SRC_PAD (self),
                         prune::to_event (beat));
@@ -769,6 +780,9 @@ gst_beat_detect_set_property (GObject *object, guint prop_id,
     case PROP_SEND_EVENTS:
       s.out.send_events = g_value_get_boolean (value);
       break;
+    case PROP_SEND_OOB_EVENTS:
+      s.out.send_oob_events = g_value_get_boolean (value);
+      break;
     case PROP_POST_MESSAGES:
       s.out.post_messages = g_value_get_boolean (value);
       break;
@@ -809,6 +823,9 @@ gst_beat_detect_get_property (GObject *object, guint prop_id, GValue *value,
       break;
     case PROP_SEND_EVENTS:
       g_value_set_boolean (value, s.out.send_events);
+      break;
+    case PROP_SEND_OOB_EVENTS:
+      g_value_set_boolean (value, s.out.send_oob_events);
       break;
     case PROP_POST_MESSAGES:
       g_value_set_boolean (value, s.out.post_messages);
@@ -913,6 +930,15 @@ gst_beat_detect_class_init (GstBeatDetectClass *klass)
           "send-events", "Send events",
           "Send a serialized prune-beat event downstream for every beat", TRUE,
           live));
+  g_object_class_install_property (
+      gobject_class, PROP_SEND_OOB_EVENTS,
+      g_param_spec_boolean (
+          "send-oob-events", "Send out-of-band events",
+          "Also send every prune-beat event out of band, ahead of the "
+          "stream: it passes encoders and queues at once, so a sink that "
+          "cuts on beats (segmentsink split-on-beats) learns of a beat "
+          "before the video reaches it",
+          TRUE, live));
   g_object_class_install_property (
       gobject_class, PROP_POST_MESSAGES,
       g_param_spec_boolean ("post-messages", "Post messages",

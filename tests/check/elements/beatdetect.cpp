@@ -148,6 +148,10 @@ struct Session {
   GstAudioFormat format = GST_AUDIO_FORMAT_F32LE;
   int rate = 44100, channels = 1;
   std::vector<prune::Beat> events, messages;
+  /* the out-of-band copies (send-oob-events), and how many of them came
+   * after the serialized event of their beat */
+  std::vector<prune::Beat> oob;
+  int oob_late = 0;
   std::vector<prune::Tempo> tempos;
   bool identical = true; /* every buffer out is bit-identical */
   bool in_place = true;  /* ... and the very buffer that went in */
@@ -236,7 +240,14 @@ struct Session {
   void drain ()
   {
     while (GstEvent *ev = gst_harness_try_pull_event (h)) {
-      if (auto beat = prune::from_event<prune::Beat> (ev))
+      const GstStructure *st = gst_event_get_structure (ev);
+      if (GST_EVENT_TYPE (ev) == GST_EVENT_CUSTOM_DOWNSTREAM_OOB &&
+          prune::has_name<prune::Beat> (st)) {
+        auto beat = prune::Beat::from_structure (st);
+        fail_unless (static_cast<bool> (beat), "%s", beat.error ().c_str ());
+        oob.push_back (*beat);
+        oob_late += oob.size () <= events.size ();
+      } else if (auto beat = prune::from_event<prune::Beat> (ev))
         events.push_back (*beat);
       else
         fail_if (prune::has_name<prune::Beat> (gst_event_get_structure (ev)),
@@ -560,19 +571,48 @@ GST_START_TEST (test_dc_clipping_nonfinite)
 }
 GST_END_TEST;
 
-/* send-events and post-messages off: nothing announced but the file. */
+/* Each beat's event also goes out of band, ahead of its serialized copy
+ * (a sink behind an encoder and queues learns of it before the video
+ * reaches it: tests/integration/segmentsink.py beatcut); the same fields.
+ * send-oob-events=false sends only the serialized one. */
+GST_START_TEST (test_out_of_band_copies)
+{
+  {
+    Session s;
+    s.caps (GST_AUDIO_FORMAT_F32LE, 44100, 1);
+    s.push (clicks (44100, 1, 120, 12));
+    fail_unless (s.events.size () >= 5, "%zu beats", s.events.size ());
+    fail_unless (s.oob == s.events, "%zu out of band for %zu beats",
+                 s.oob.size (), s.events.size ());
+    fail_unless_equals_int (s.oob_late, 0);
+  }
+  {
+    Session s ("send-oob-events=false");
+    s.caps (GST_AUDIO_FORMAT_F32LE, 44100, 1);
+    s.push (clicks (44100, 1, 120, 12));
+    fail_unless (s.events.size () >= 5, "%zu beats", s.events.size ());
+    fail_unless (s.oob.empty (), "%zu out of band", s.oob.size ());
+  }
+}
+GST_END_TEST;
+
+/* send-events, send-oob-events and post-messages off: nothing announced
+ * but the file. */
 GST_START_TEST (test_switches)
 {
   BeatsFile file;
   const char *path = file.path;
   const std::string props =
-      std::string ("send-events=false post-messages=false beats-location=") +
+      std::string ("send-events=false "
+                   "send-oob-events=false "
+                   "post-messages=false beats-location=") +
       path;
   {
     Session s (props.c_str ());
     s.caps (GST_AUDIO_FORMAT_F32LE, 44100, 1);
     s.push (clicks (44100, 1, 120, 12));
     fail_unless (s.events.empty ());
+    fail_unless (s.oob.empty ());
     fail_unless (s.messages.empty ());
     fail_unless (s.tempos.empty ());
     fail_unless (std::fabs (s.bpm () - 120) < 1.0, "the bpm property");
@@ -1013,9 +1053,9 @@ heap_in_use ()
 }
 
 /* An hour of 8 kHz mono clicks at 120 BPM in 0.1 s buffers at full
- * speed, with events, messages and a beats file: the heap after the hour
- * is what it was after the first minute (a leak of 2 bytes a buffer or
- * 10 a beat would show), and the tracker still follows the clicks. */
+ * speed, with events (in and out of band), messages and a beats file: the heap
+ * after the hour is what it was after the first minute (a leak of 2 bytes a
+ * buffer or 10 a beat would show), and the tracker still follows the clicks. */
 GST_START_TEST (test_hour_flat_memory)
 {
   BeatsFile file;
@@ -1029,14 +1069,16 @@ GST_START_TEST (test_hour_flat_memory)
     const auto loop = clicks (8000, 1, 120, 2.0 + kFirstClick);
     const std::vector<float> piece (loop.begin () + 2000,
                                     loop.begin () + 2000 + 16000);
-    std::size_t beats = 0, messages = 0;
+    std::size_t beats = 0, messages = 0, oob = 0;
     std::size_t at_minute = 0;
     for (int i = 0; i < 1800; i++) {
       s.push (piece, static_cast<GstClockTime> (i) * 2 * GST_SECOND, 800);
       beats += s.events.size ();
       messages += s.messages.size ();
+      oob += s.oob.size ();
       s.events.clear ();
       s.messages.clear ();
+      s.oob.clear ();
       s.tempos.clear ();
       if (i == 29)
         at_minute = heap_in_use ();
@@ -1049,6 +1091,7 @@ GST_START_TEST (test_hour_flat_memory)
     /* 7200 clicks; the first few seconds go to locking */
     fail_unless (beats >= 7180 && beats <= 7200, "%zu beats", beats);
     fail_unless_equals_int (messages, beats);
+    fail_unless_equals_int (oob, beats);
     fail_unless (std::fabs (s.bpm () - 120) < 1.0);
     fail_unless (s.state () == "locked", "state %s", s.state ().c_str ());
     fail_unless (gst_harness_push_event (s.h, gst_event_new_eos ()));
@@ -1329,6 +1372,7 @@ beatdetect_suite (void)
   tcase_add_test (tc, test_white_noise);
   tcase_add_test (tc, test_dc_clipping_nonfinite);
   tcase_add_test (tc, test_switches);
+  tcase_add_test (tc, test_out_of_band_copies);
   tcase_add_test (tc, test_beats_file_on_eos);
   tcase_add_test (tc, test_lookahead_drained_on_eos);
   tcase_add_loop_test (tc, test_lookahead_held_reported, 0, 3);
