@@ -114,7 +114,7 @@ free_state (gpointer data)
 }
 
 /* @s sent to segmentsink's video pad out of band, when the audio is
- * watched */
+ * watched (beatdetect sends its beats so itself) */
 void
 send_ahead (BeatSync::State &st, const GstStructure *s)
 {
@@ -175,14 +175,6 @@ on_audio (GstPad *pad, GstPadProbeInfo *info, gpointer data)
     case GST_EVENT_FLUSH_STOP:
       st.end (false);
       break;
-    case GST_EVENT_CUSTOM_DOWNSTREAM: {
-      /* ahead of the audio; the copy in the stream comes later and
-       * segmentsink takes a beat once */
-      const GstStructure *s = gst_event_get_structure (ev);
-      if (prune::has_name<prune::Beat> (s))
-        send_ahead (st, s);
-      break;
-    }
     default:
       break;
   }

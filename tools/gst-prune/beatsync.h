@@ -10,9 +10,9 @@
  * in the audio stream, behind the encoded audio that segmentsink holds
  * until the video's decisions catch up, so each came after the encoder
  * had passed its frame, and a cut landed one keyframe request later
- * (0.2-0.3 s after the beat). BeatSync
- *   - sends every beat to segmentsink's video pad out of band as soon as
- *     beatdetect announces it (segmentsink counts a beat once), and
+ * (0.2-0.3 s after the beat). beatdetect also sends every beat out of
+ * band (send-oob-events), which passes the audio encoder and queues at
+ * once (segmentsink counts a beat once). BeatSync
  *   - holds each video frame before the encoder until beatdetect has
  *     analysed the audio up to the frame's running time (plus a margin),
  *   - sends the gate's prune-segment-start to segmentsink out of band
@@ -43,8 +43,9 @@ public:
    * stretch starts on ahead. Until watch_audio() is called, nothing waits
    * and nothing is passed on. */
   void watch_video (GstPad *encoder_sink);
-  /* The audio: @beatdetect_src, whose beats go out of band to @sink_pad
-   * (segmentsink's video pad). Any thread. */
+  /* The audio: @beatdetect_src, whose analysis the frames wait for;
+   * @sink_pad (segmentsink's video pad) gets the stretch starts. Any
+   * thread. */
   void watch_audio (GstPad *beatdetect_src, GstPad *sink_pad);
   /* Nothing waits from now on (teardown). Any thread. */
   void stop ();

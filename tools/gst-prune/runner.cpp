@@ -699,7 +699,7 @@ Job::build_audio_branch (GstPad *pad)
   for (GstElement *e : els)
     gst_element_sync_state_with_parent (e);
   if (ok && s.beat_sync && detector != nullptr) {
-    /* beatdetect's beats reach segmentsink ahead of the audio (BeatSync) */
+    /* the video waits for beatdetect's analysis (BeatSync) */
     GstPad *bsrc = gst_element_get_static_pad (detector, "src");
     GstPad *vpad = gst_element_get_static_pad (s.sink, "video");
     if (bsrc != nullptr && vpad != nullptr)
