@@ -26,12 +26,6 @@ def need_tools(*names):
             skip(f"{n} is not installed (scripts/setup.sh installs it)")
 
 
-# how far a cut on a beat may be from it in the report: half a frame at
-# the test camera's 10 fps, plus the report's rounding to the millisecond
-# of the cut (start + duration: two rounded numbers) and of the beat
-BEAT_CUT_TOLERANCE = 0.05 + 0.0015
-
-
 def tmpdir():
     d = tempfile.mkdtemp(prefix="gst-prune-test.")
     if not os.environ.get("PRUNE_KEEP_TMP"):

@@ -29,6 +29,7 @@ import os
 import subprocess
 
 import clilib as lib
+from testlib import BEAT_CUT_TOLERANCE
 check, fail, run = lib.check, lib.fail, lib.run
 
 
@@ -126,7 +127,7 @@ def main():
     for seg in cut:
         end = seg["start"] + seg["duration"]
         # (a beat within half a frame of a cut is the file's that it ends)
-        tol = lib.BEAT_CUT_TOLERANCE
+        tol = BEAT_CUT_TOLERANCE
         inside = [b for b in rep["beats"]
                   if seg["start"] + tol < b <= end + tol]
         check(len(inside) == 2 and abs(end - inside[-1]) <= tol,

@@ -16,6 +16,7 @@ import json
 import os
 
 import clilib as lib
+from testlib import BEAT_CUT_TOLERANCE
 check = lib.check
 
 
@@ -44,7 +45,7 @@ def main():
     cuts = [s["start"] + s["duration"] for s in rep["segments"]
             if s["reason"] == "beats"]
     off = [min((c - b for b in beats), key=abs) for c in cuts]
-    check(cuts and all(abs(d) <= lib.BEAT_CUT_TOLERANCE for d in off),
+    check(cuts and all(abs(d) <= BEAT_CUT_TOLERANCE for d in off),
           f"beat cuts at {cuts}, from the nearest beat {off}")
     print("ok: beats over RTSP, phase from the audio alone, cuts on beats")
 

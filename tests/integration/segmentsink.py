@@ -48,6 +48,7 @@
 # test when a fixed one comes back; STILL_OPEN lists those still chased.
 # Arguments: scenario names to run only those (default: all).
 # Environment: PRUNE_TEST_SEED (crash moments), PRUNE_KEEP_TMP=1 (keep files).
+import itertools
 import json
 import os
 import random
@@ -59,7 +60,7 @@ import sys
 import tempfile
 import time
 
-from testlib import check, fail, reexec_with_sanitizer, skip
+from testlib import BEAT_CUT_TOLERANCE, check, fail, reexec_with_sanitizer, skip
 
 SANITIZED = reexec_with_sanitizer()
 
@@ -1222,15 +1223,11 @@ def scenario_beatcut(ctx):
     check(len(beats) >= 6, f"beatcut: {len(beats)} beats in 14 s of one "
           "tick a second")
     entries = parse_ffconcat(listpath)[0]
-    ends, t = [], 0.0
-    for e in entries:
-        t += e["duration"]
-        ends.append(t)
-    cuts = ends[:-1]  # the last file ends with the input
+    # the last file ends with the input
+    cuts = list(itertools.accumulate(e["duration"] for e in entries))[:-1]
     check(len(cuts) >= 3, f"beatcut: {len(entries)} files, "
           f"{len(cuts)} cut on beats")
-    # half a frame, and the list's and the beats file's rounding
-    tol = 0.05 + 0.0015
+    tol = BEAT_CUT_TOLERANCE
     # each cut after the beat it was made for (the latest one up to it)
     lags = [c - max((b for b in beats if b <= c + tol), default=0.0)
             for c in cuts]

@@ -5,6 +5,11 @@ import os
 import sys
 
 
+# how far a cut on a beat may be from it: half a frame at the 10 fps of
+# the beat-cut tests, plus the rounding to the millisecond of the cut
+# (start + duration: two rounded numbers) and of the beat
+BEAT_CUT_TOLERANCE = 0.05 + 0.0015
+
 # called by fail() before the test ends: each prints what may tell why
 _on_failure = []
 
