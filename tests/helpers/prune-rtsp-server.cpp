@@ -78,7 +78,7 @@ on_media_configure (GstRTSPMediaFactory *, GstRTSPMedia *media, gpointer data)
 }
 
 /* Renders the scene on the wall clock and feeds the current client's
- * pipeline (frames nobody receives are skipped). */
+ * pipeline while it plays (frames nobody receives are skipped). */
 void
 produce (Server *srv)
 {
@@ -101,7 +101,17 @@ produce (Server *srv)
       if (srv->src != nullptr)
         src = GST_ELEMENT (gst_object_ref (srv->src));
     }
-    if (src == nullptr || k < 0) {
+    /* appsrc stamps a buffer when it is pushed (do-timestamp): before the
+     * appsrc itself plays, the pipeline may have given it the clock but
+     * not yet the base time, and a frame stamped with the clock's
+     * absolute time (hours) keeps the client from showing any video */
+    bool playing = false;
+    if (src != nullptr) {
+      GST_OBJECT_LOCK (src);
+      playing = GST_STATE (src) == GST_STATE_PLAYING;
+      GST_OBJECT_UNLOCK (src);
+    }
+    if (!playing || k < 0) {
       if (src != nullptr)
         gst_object_unref (src);
       continue;
