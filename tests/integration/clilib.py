@@ -158,7 +158,10 @@ def start_rtsp_server(port, epoch, tmp, n, extra=()):
                              env=env)
         line = p.stdout.readline()
         if line.startswith("ready "):
-            on_failure(lambda: print_log_tail(log.name, "the RTSP server"))
+            on_failure(lambda: print_log_tail(
+                log.name, "the RTSP server", 20,
+                keep=("received a request", "media position", " WARN ",
+                      " ERROR ")))
             return p
         p.wait(timeout=10)
         time.sleep(0.5)
@@ -200,20 +203,32 @@ LIVE_DEBUG = ("2,rtspsrc:4,uridecodebin:4,decodebin:4,udpsrc:4,gst-prune:5,"
 
 
 def print_log_tail(path, what, lines=120, keep=None):
-    """The lines of the file PATH that contain one of the strings KEEP (at
-    most 200), then its last LINES lines, headed by WHAT."""
+    """The last LINES lines of the file PATH, then (last, as a log viewer
+    may show only the end of the output) its lines that contain one of
+    the strings KEEP (the last 200), headed by WHAT."""
     if not os.path.exists(path):
         return
     with open(path, errors="replace") as f:
         text = f.readlines()
-    if keep:
-        picked = [ln for ln in text if any(k in ln for k in keep)][:200]
-        print(f"--- {what}: lines with {', '.join(keep)}")
-        print("".join(picked), end="")
     tail = text[-lines:]
     print(f"--- {what}: the last {len(tail)} lines of {path}")
     print("".join(tail), end="")
+    if keep:
+        picked = [ln for ln in text if any(k in ln for k in keep)][-200:]
+        print(f"--- {what}: lines with {', '.join(keep)}")
+        print("".join(picked), end="")
     print(f"--- end of {what}", flush=True)
+
+
+def report_summary(rep):
+    """What a live run's report says about its course, on one line (run
+    time in seconds): for a failure message."""
+    def r(x):
+        return round(x, 2)
+    return (f"frames {rep['frames']}, input {r(rep['input-duration'])} s, "
+            f"kept {[[r(a), r(b)] for a, b in rep['kept']]}, files "
+            f"{[(r(s['start']), r(s['duration']), s['reason']) for s in rep['segments']]}, "
+            f"reconnects {[(r(c['at']), c['reason']) for c in rep['reconnects']]}")
 
 
 class LiveRun:
@@ -232,8 +247,9 @@ class LiveRun:
             env.update(GST_DEBUG=LIVE_DEBUG, GST_DEBUG_NO_COLOR="1",
                        GST_DEBUG_FILE=self.log)
             on_failure(lambda: print_log_tail(
-                self.log, "gst-prune's log", 150,
-                keep=(" gst-prune ", " WARN ", " ERROR ")))
+                self.log, "gst-prune's log", 60,
+                keep=(" gst-prune ", " rtspsrc ", " staticgate ",
+                      " segmentsink ", " ERROR ")), last=True)
         self.proc = subprocess.Popen([TOOL] + args, stdout=self.out,
                                      stderr=self.err, text=True, env=env)
         self.status = None

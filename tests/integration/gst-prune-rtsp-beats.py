@@ -41,7 +41,7 @@ def main():
     median = lib.median_interval(beats)
     check(len(beats) >= 5 and abs(median - 1.0) <= 0.01,
           f"{len(beats)} beats, median interval {median:.3f} s (ticks 1 s "
-          f"apart)")
+          f"apart)", lib.report_summary(rep))
     cuts = [s["start"] + s["duration"] for s in rep["segments"]
             if s["reason"] == "beats"]
     off = [min((c - b for b in beats), key=abs) for c in cuts]

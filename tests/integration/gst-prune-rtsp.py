@@ -46,12 +46,15 @@ def main():
 
     with open(os.path.join(out, "report.json")) as f:
         rep = json.load(f)
+    course = lib.report_summary(rep)
+    print("report:", course)
     check(rep["stopped-by"] == "interrupt" and rep["live"],
           "report: a live run stopped by SIGINT")
-    check(len(rep["reconnects"]) >= 1, f"report: reconnects {rep['reconnects']}")
+    check(len(rep["reconnects"]) >= 1, "report: a reconnection", course)
     first_rc = rep["reconnects"][0]["at"]
     after = [s for s in rep["segments"] if s["start"] > first_rc]
-    check(len(after) >= 1, "a file was recorded after the reconnection")
+    check(len(after) >= 1, "a file was recorded after the reconnection",
+          course)
 
     entries = lib.read_list(os.path.join(out, "list.ffconcat"))
     names = [os.path.basename(p) for p, _ in entries]

@@ -12,18 +12,21 @@ BEAT_CUT_TOLERANCE = 0.05 + 0.0015
 
 # called by fail() before the test ends: each prints what may tell why
 _on_failure = []
+_on_failure_last = []
 
 
-def on_failure(fn):
+def on_failure(fn, last=False):
     """FN() prints what helps to understand a failure (a log of a live
-    run, which cannot be reproduced at will), when a check fails."""
-    _on_failure.append(fn)
+    run, which cannot be reproduced at will), when a check fails; LAST:
+    after the others, right before the failure (what a log viewer that
+    shows only the end of the output must not cut off)."""
+    (_on_failure_last if last else _on_failure).append(fn)
 
 
 def fail(msg):
     """Ends the test: the message goes to stdout and stderr (meson shows
     stderr of a failed test), after what on_failure() asked to print."""
-    for fn in _on_failure:
+    for fn in _on_failure + _on_failure_last:
         try:
             fn()
         except Exception as e:  # the failure itself must still be told
