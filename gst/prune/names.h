@@ -483,7 +483,9 @@ has_name (const GstStructure *s)
   return s != nullptr && gst_structure_has_name (s, T::kName);
 }
 
-/* Parse @event as @T: it must be a custom downstream event named T::kName. */
+/* Parse @event as @T: it must be a serialized custom downstream event (as
+ * to_event() makes) named T::kName. An out-of-band copy is not taken, so
+ * that an element that sends both (beatdetect) is counted once. */
 template<typename T>
 Parsed<T>
 from_event (GstEvent *event)
@@ -493,6 +495,22 @@ from_event (GstEvent *event)
   if (event == nullptr || GST_EVENT_TYPE (event) != GST_EVENT_CUSTOM_DOWNSTREAM)
     return ParseError{std::string (T::kName) +
                       ": not a custom downstream event"};
+  return T::from_structure (gst_event_get_structure (event));
+}
+
+/* Parse @event as @T: it must be an out-of-band custom downstream event (as
+ * to_oob_event() makes) named T::kName: prune-gap, and the copies that
+ * run ahead of the stream (beatdetect's beats, the gate's segment end). */
+template<typename T>
+Parsed<T>
+from_oob_event (GstEvent *event)
+{
+  static_assert (T::kIsEvent,
+                 "this structure travels as a message, not an event");
+  if (event == nullptr ||
+      GST_EVENT_TYPE (event) != GST_EVENT_CUSTOM_DOWNSTREAM_OOB)
+    return ParseError{std::string (T::kName) +
+                      ": not an out-of-band custom downstream event"};
   return T::from_structure (gst_event_get_structure (event));
 }
 

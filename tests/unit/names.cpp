@@ -161,7 +161,20 @@ GST_START_TEST (test_round_trip_event_and_message)
       auto out = from_event<T> (ev);
       fail_unless (bool (out), "%s: %s", T::kName, out.error ().c_str ());
       fail_unless (*out == in);
+      fail_if (bool (from_oob_event<T> (ev)));
       gst_event_unref (ev);
+
+      GstEvent *oob = to_oob_event (in);
+      fail_unless_equals_int (GST_EVENT_TYPE (oob),
+                              GST_EVENT_CUSTOM_DOWNSTREAM_OOB);
+      fail_if (GST_EVENT_IS_SERIALIZED (oob));
+      auto oob_out = from_oob_event<T> (oob);
+      fail_unless (bool (oob_out), "%s: %s", T::kName,
+                   oob_out.error ().c_str ());
+      fail_unless (*oob_out == in);
+      /* the serialized parser leaves the copy alone (counted once) */
+      fail_if (bool (from_event<T> (oob)));
+      gst_event_unref (oob);
     }
     if constexpr (T::kIsMessage) {
       GstMessage *msg = to_message (in, src);
@@ -400,8 +413,14 @@ GST_START_TEST (test_wrong_carrier)
   fail_if (bool (beat));
   fail_unless_equals_string (beat.error ().c_str (),
                              "prune-beat: not a custom downstream event");
+  auto up_oob = from_oob_event<Beat> (up);
+  fail_if (bool (up_oob));
+  fail_unless_equals_string (
+      up_oob.error ().c_str (),
+      "prune-beat: not an out-of-band custom downstream event");
   gst_event_unref (up);
   fail_if (bool (from_event<Beat> (nullptr)));
+  fail_if (bool (from_oob_event<Gap> (nullptr)));
 
   /* A downstream event with another prune structure. */
   GstEvent *start = to_event (sample<SegmentStart> ());

@@ -240,12 +240,8 @@ struct Session {
   void drain ()
   {
     while (GstEvent *ev = gst_harness_try_pull_event (h)) {
-      const GstStructure *st = gst_event_get_structure (ev);
-      if (GST_EVENT_TYPE (ev) == GST_EVENT_CUSTOM_DOWNSTREAM_OOB &&
-          prune::has_name<prune::Beat> (st)) {
-        auto beat = prune::Beat::from_structure (st);
-        fail_unless (static_cast<bool> (beat), "%s", beat.error ().c_str ());
-        oob.push_back (*beat);
+      if (auto copy = prune::from_oob_event<prune::Beat> (ev)) {
+        oob.push_back (*copy);
         oob_late += oob.size () <= events.size ();
       } else if (auto beat = prune::from_event<prune::Beat> (ev))
         events.push_back (*beat);

@@ -144,19 +144,12 @@ record (GstPad *, GstPadProbeInfo *info, gpointer data)
   if (GST_EVENT_TYPE (ev) == GST_EVENT_GAP) {
     it.kind = Item::Gap;
     gst_event_parse_gap (ev, &it.pts, nullptr);
-  } else if (GST_EVENT_TYPE (ev) == GST_EVENT_CUSTOM_DOWNSTREAM_OOB &&
-             prune::has_name<prune::Gap> (gst_event_get_structure (ev))) {
-    auto gap = prune::Gap::from_structure (gst_event_get_structure (ev));
-    fail_unless (bool (gap), "%s", gap.error ().c_str ());
+  } else if (auto gap = prune::from_oob_event<prune::Gap> (ev)) {
     it.kind = Item::GapOob;
     it.rt = gap->running_time;
-  } else if (GST_EVENT_TYPE (ev) == GST_EVENT_CUSTOM_DOWNSTREAM_OOB &&
-             prune::has_name<prune::SegmentEnd> (
-                 gst_event_get_structure (ev))) {
-    auto en = prune::SegmentEnd::from_structure (gst_event_get_structure (ev));
-    fail_unless (bool (en), "%s", en.error ().c_str ());
+  } else if (auto oob_end = prune::from_oob_event<prune::SegmentEnd> (ev)) {
     it.kind = Item::SegEndOob;
-    it.rt = en->running_time;
+    it.rt = oob_end->running_time;
   } else if (GST_EVENT_TYPE (ev) == GST_EVENT_EOS) {
     it.kind = Item::Eos;
   } else if (gst_video_event_is_force_key_unit (ev)) {
@@ -169,6 +162,9 @@ record (GstPad *, GstPadProbeInfo *info, gpointer data)
     it.kind = Item::SegEnd;
     it.pts = en->timestamp;
     it.rt = en->running_time;
+  } else if (const GstStructure *s = gst_event_get_structure (ev)) {
+    fail_if (g_str_has_prefix (gst_structure_get_name (s), "prune-"),
+             "a prune event that does not parse: %" GST_PTR_FORMAT, s);
   }
   if (it.kind != Item::Other)
     log->push_back (it);
