@@ -502,6 +502,47 @@ GST_START_TEST (test_music_stops_in_noise)
 }
 GST_END_TEST;
 
+/* Loud noise after the music (a crowd, wind, a fan next to the
+ * microphone): the beats stop within 8 s of the last click (6.3 s causal,
+ * 4.3 s with the lookahead), once the last seconds hold no pulse, though
+ * the tempo memory and the 12 s phase comb still remember the music
+ * (before: a beat every period up to 13.8 s after it), and the state is
+ * "lost". */
+GST_START_TEST (test_music_stops_in_loud_noise)
+{
+  Track tr;
+  tr.seconds = 35.0;
+  tr.clicks = grid (0.3, 120.0, 20.0);
+  std::vector<float> x = tr.render ();
+  const size_t at20 = (size_t)(20.0 * tr.rate);
+  double e = 0.0;
+  for (size_t i = 0; i < at20; i++)
+    e += (double)x[i] * x[i];
+  const double rms = std::sqrt (e / (double)at20);
+  /* white noise at 3 times the clicks' RMS (uniform: sqrt 3 times its
+   * RMS); at their RMS the lock went after 4 s before the rule too */
+  for (size_t i = at20; i < x.size (); i++)
+    x[i] += (float)(3.0 * std::sqrt (3.0) * rms * noise ((uint32_t)i * 7u));
+  for (double la : {0.0, 2.0}) {
+    BeatSettings s;
+    s.lookahead = la;
+    BeatTracker t;
+    t.set_settings (s);
+    fail_unless (t.configure (tr.rate, 1));
+    std::vector<BeatInfo> out;
+    out.reserve (t.max_beats (x.size ()));
+    t.process (x.data (), x.size (), out);
+    Run r;
+    r.beats = out;
+    const char *what = la > 0.0 ? "lookahead" : "causal";
+    check_beats (r, tr.clicks, 2.0, 19.5, 0.020, 0.9);
+    check_no_beat_in (r, {28.0, tr.seconds}, what);
+    fail_unless (t.status ().state == LockState::Lost, "%s: state %d at 35 s",
+                 what, (int)t.status ().state);
+  }
+}
+GST_END_TEST;
+
 /* Audio lost from the input (process_lost()) while the music went on,
  * over clicks at 120 BPM in hiss (so that the audio comes back with a
  * jump): a short loss (0.6 s) gets its beat from the grid, predicted; a
@@ -1239,6 +1280,7 @@ beat_suite (void)
   tcase_add_test (tc, test_silence_gap_keeps_phase);
   tcase_add_test (tc, test_short_pause_after_long_one);
   tcase_add_test (tc, test_music_stops_in_noise);
+  tcase_add_test (tc, test_music_stops_in_loud_noise);
   tcase_add_test (tc, test_settings_wait_for_reset);
   tcase_add_test (tc, test_lost_audio);
   tcase_add_test (tc, test_noise_and_silence_give_no_beats);
