@@ -483,6 +483,20 @@ has_name (const GstStructure *s)
   return s != nullptr && gst_structure_has_name (s, T::kName);
 }
 
+namespace detail {
+/* @event parsed as @T when it is a custom event of @type, else @what */
+template<typename T>
+Parsed<T>
+custom_event (GstEvent *event, GstEventType type, const char *what)
+{
+  static_assert (T::kIsEvent,
+                 "this structure travels as a message, not an event");
+  if (event == nullptr || GST_EVENT_TYPE (event) != type)
+    return ParseError{std::string (T::kName) + ": not " + what};
+  return T::from_structure (gst_event_get_structure (event));
+}
+} // namespace detail
+
 /* Parse @event as @T: it must be a serialized custom downstream event (as
  * to_event() makes) named T::kName. An out-of-band copy is not taken, so
  * that an element that sends both (beatdetect) is counted once. */
@@ -490,12 +504,8 @@ template<typename T>
 Parsed<T>
 from_event (GstEvent *event)
 {
-  static_assert (T::kIsEvent,
-                 "this structure travels as a message, not an event");
-  if (event == nullptr || GST_EVENT_TYPE (event) != GST_EVENT_CUSTOM_DOWNSTREAM)
-    return ParseError{std::string (T::kName) +
-                      ": not a custom downstream event"};
-  return T::from_structure (gst_event_get_structure (event));
+  return detail::custom_event<T> (event, GST_EVENT_CUSTOM_DOWNSTREAM,
+                                  "a custom downstream event");
 }
 
 /* Parse @event as @T: it must be an out-of-band custom downstream event (as
@@ -505,13 +515,8 @@ template<typename T>
 Parsed<T>
 from_oob_event (GstEvent *event)
 {
-  static_assert (T::kIsEvent,
-                 "this structure travels as a message, not an event");
-  if (event == nullptr ||
-      GST_EVENT_TYPE (event) != GST_EVENT_CUSTOM_DOWNSTREAM_OOB)
-    return ParseError{std::string (T::kName) +
-                      ": not an out-of-band custom downstream event"};
-  return T::from_structure (gst_event_get_structure (event));
+  return detail::custom_event<T> (event, GST_EVENT_CUSTOM_DOWNSTREAM_OOB,
+                                  "an out-of-band custom downstream event");
 }
 
 /* Parse @msg as @T: it must be an element message named T::kName. */
